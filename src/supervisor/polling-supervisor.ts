@@ -161,14 +161,14 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
   /** A snapshot for health checks. */
   status(): SupervisorStatus {
     const keeper = this.#keeper;
-    const holding = keeper !== undefined && keeper.isValid();
+    const holding = keeper !== undefined && keeper.isValid() && this.#state !== "stopped";
     return {
       state: this.#state,
       isPoller: this.#state === "polling" && holding,
       lock: { name: this.#options.lockName, backend: this.#lock.kind, location: this.#lock.describe(this.#options.lockName) },
       self: this.#holder,
       holder: holding ? this.#holder : this.#standbyHolder,
-      leaseValidForMs: keeper?.validForMs() ?? 0,
+      leaseValidForMs: holding ? keeper.validForMs() : 0,
       fencingToken: holding ? (keeper.lease.fencingToken ?? null) : null,
       lastGetUpdatesAt: this.#lastGetUpdatesAt,
       lastConflict: this.#lastConflict,

@@ -1,0 +1,422 @@
+import { BackendUnavailableError, InvalidOptionError, MissingDependencyError } from "../errors.js";
+import { importOptional, isModuleNotFound } from "./load-optional.js";
+import type { RedisScript } from "./redis-scripts.js";
+import { renewScript } from "./redis-scripts.js";
+import { TickBatcher } from "./tick-batcher.js";
+
+/** The part of an ioredis client (`new Redis(...)`) that `redisLock` uses. */
+export interface IORedisClientLike {
+  readonly status: string;
+  readonly options: { readonly host?: string | undefined; readonly port?: number | undefined; readonly path?: string | undefined };
+  call(command: string, ...args: string[]): Promise<unknown>;
+  duplicate(): IORedisClientLike;
+  subscribe(...channels: string[]): Promise<unknown>;
+  unsubscribe(...channels: string[]): Promise<unknown>;
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  disconnect(): void;
+}
+
+/** The part of a node-redis v4/v5 client (`createClient(...)`) that `redisLock` uses. */
+export interface NodeRedisClientLike {
+  readonly isOpen: boolean;
+  readonly isReady: boolean;
+  readonly options?: { readonly url?: string | undefined; readonly socket?: object | undefined } | undefined;
+  sendCommand(args: string[]): Promise<unknown>;
+  duplicate(): NodeRedisClientLike;
+  connect(): Promise<unknown>;
+  subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+  unsubscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>;
+  on(event: "error", listener: (error: Error) => void): unknown;
+}
+
+/** An ioredis or a node-redis (v4, v5) client; told apart by shape, never by `instanceof`. */
+export type RedisClientLike = IORedisClientLike | NodeRedisClientLike;
+
+/** One renewal in a batch: compare-and-pexpire `key` if it still holds `value`. */
+interface RenewItem {
+  readonly key: string;
+  readonly value: string;
+  readonly ttlMs: number;
+}
+
+/** The commands one Redis client library offers, reduced to what the lock needs. */
+interface RedisDriver {
+  command(args: readonly string[]): Promise<unknown>;
+  subscribe(channel: string, onMessage: () => void): Promise<void>;
+  unsubscribe(channel: string): Promise<void>;
+  /** The last connection error the driver saw on connections it owns; injected clients are not listened to. */
+  readonly lastError: Error | undefined;
+  close(): void;
+}
+
+function isIORedis(client: object): client is IORedisClientLike {
+  const c = client as Partial<Record<string, unknown>>;
+  return typeof c["call"] === "function" && typeof c["duplicate"] === "function" && typeof c["status"] === "string";
+}
+
+function isNodeRedis(client: object): client is NodeRedisClientLike {
+  const c = client as Partial<Record<string, unknown>>;
+  return typeof c["sendCommand"] === "function" && typeof c["duplicate"] === "function" && typeof c["isOpen"] === "boolean";
+}
+
+/** Throws {@link InvalidOptionError} unless `client` is an ioredis or node-redis client this backend can drive. */
+export function assertRedisClient(client: unknown): asserts client is RedisClientLike {
+  if (typeof client !== "object" || client === null) {
+    throw new InvalidOptionError("client", `Expected \`client\` to be an ioredis or node-redis client, got ${client === null ? "null" : typeof client}.`);
+  }
+  if ((client as { isCluster?: unknown }).isCluster === true) {
+    throw new InvalidOptionError(
+      "client",
+      "Expected `client` to be a single-node ioredis client, got a Redis Cluster client: the lock's Lua scripts touch several keys, so pass a client for one node (or use `url`).",
+    );
+  }
+  if (!isIORedis(client) && !isNodeRedis(client)) {
+    throw new InvalidOptionError(
+      "client",
+      "Expected `client` to be an ioredis client (`new Redis(...)`) or a node-redis client (`createClient(...)`); it has neither `call`/`status` nor `sendCommand`/`isOpen`.",
+    );
+  }
+}
+
+class IORedisDriver implements RedisDriver {
+  readonly #client: IORedisClientLike;
+  readonly #ownsClient: boolean;
+  readonly #onMessage = new Map<string, () => void>();
+  #subscriber: IORedisClientLike | undefined;
+  #lastError: Error | undefined;
+
+  constructor(client: IORedisClientLike, ownsClient: boolean) {
+    this.#client = client;
+    this.#ownsClient = ownsClient;
+    if (ownsClient) client.on("error", (error: Error) => (this.#lastError = error));
+  }
+
+  get lastError(): Error | undefined {
+    return this.#lastError;
+  }
+
+  command(args: readonly string[]): Promise<unknown> {
+    const [name, ...rest] = args;
+    return this.#client.call(name!, ...rest);
+  }
+
+  async subscribe(channel: string, onMessage: () => void): Promise<void> {
+    this.#onMessage.set(channel, onMessage);
+    await this.#subscriberClient().subscribe(channel);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    this.#onMessage.delete(channel);
+    await this.#subscriber?.unsubscribe(channel);
+  }
+
+  #subscriberClient(): IORedisClientLike {
+    if (!this.#subscriber) {
+      const subscriber = this.#client.duplicate();
+      subscriber.on("error", (error: Error) => (this.#lastError = error));
+      subscriber.on("message", (channel: string) => this.#onMessage.get(channel)?.());
+      this.#subscriber = subscriber;
+    }
+    return this.#subscriber;
+  }
+
+  close(): void {
+    this.#subscriber?.disconnect();
+    if (this.#ownsClient) this.#client.disconnect();
+  }
+}
+
+class NodeRedisDriver implements RedisDriver {
+  readonly #client: NodeRedisClientLike;
+  readonly #ownsClient: boolean;
+  readonly #listeners = new Map<string, (message: string, channel: string) => void>();
+  #connecting: Promise<unknown> | undefined;
+  #subscriber: Promise<NodeRedisClientLike> | undefined;
+  #lastError: Error | undefined;
+
+  constructor(client: NodeRedisClientLike, ownsClient: boolean) {
+    this.#client = client;
+    this.#ownsClient = ownsClient;
+    if (ownsClient) client.on("error", (error) => (this.#lastError = error));
+  }
+
+  get lastError(): Error | undefined {
+    return this.#lastError;
+  }
+
+  async command(args: readonly string[]): Promise<unknown> {
+    if (!this.#ownsClient && !this.#client.isOpen) {
+      throw new Error("the node-redis client passed as `client` is not connected: call `await client.connect()` before redisLock uses it");
+    }
+    if (this.#ownsClient && !this.#client.isOpen) this.#connecting ??= this.#client.connect();
+    if (this.#connecting) await this.#connecting;
+    return this.#client.sendCommand([...args]);
+  }
+
+  async subscribe(channel: string, onMessage: () => void): Promise<void> {
+    const listener = (): void => onMessage();
+    this.#listeners.set(channel, listener);
+    await (await this.#subscriberClient()).subscribe(channel, listener);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    const listener = this.#listeners.get(channel);
+    this.#listeners.delete(channel);
+    if (listener && this.#subscriber) await (await this.#subscriber).unsubscribe(channel, listener);
+  }
+
+  #subscriberClient(): Promise<NodeRedisClientLike> {
+    this.#subscriber ??= (async () => {
+      const subscriber = this.#client.duplicate();
+      subscriber.on("error", (error) => (this.#lastError = error));
+      await subscriber.connect();
+      return subscriber;
+    })();
+    return this.#subscriber;
+  }
+
+  close(): void {
+    void this.#subscriber?.then(destroyNodeRedis, () => undefined);
+    if (this.#ownsClient) destroyNodeRedis(this.#client);
+  }
+}
+
+function destroyNodeRedis(client: NodeRedisClientLike): void {
+  // v5 calls it destroy(), v4 disconnect(); both drop the socket without waiting for replies.
+  const c = client as unknown as { destroy?: () => void; disconnect?: () => Promise<void> };
+  if (typeof c.destroy === "function") c.destroy();
+  else void c.disconnect?.().catch(() => undefined);
+}
+
+/** `host:port` of an injected client, for messages; never its credentials. */
+export function describeClient(client: RedisClientLike): string {
+  if ("call" in client) {
+    const { host, port, path } = client.options;
+    return path ?? `${host ?? "localhost"}:${port ?? 6379}`;
+  }
+  const url = client.options?.url;
+  if (url !== undefined) return hostPortOf(url);
+  const socket = client.options?.socket as { host?: string; port?: number; path?: string } | undefined;
+  return socket?.path ?? `${socket?.host ?? "localhost"}:${socket?.port ?? 6379}`;
+}
+
+/** `host:port` of a Redis URL; never its user name or password. */
+export function hostPortOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname || "localhost"}:${parsed.port || "6379"}`;
+  } catch {
+    return "the configured Redis";
+  }
+}
+
+async function openUrl(url: string): Promise<RedisDriver> {
+  const feature = "redisLock({ url })";
+  try {
+    const { Redis } = await importOptional("ioredis", feature, () => import("ioredis"));
+    const client = new Redis(url, {
+      lazyConnect: true,
+      // Fail commands at once while disconnected: renew() must reject, not queue behind a dead socket.
+      maxRetriesPerRequest: 0,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+    });
+    return new IORedisDriver(client as unknown as IORedisClientLike, true);
+  } catch (error) {
+    if (!(error instanceof MissingDependencyError)) throw error;
+    let createClient: (options: object) => unknown;
+    try {
+      ({ createClient } = await import("redis"));
+    } catch (redisError) {
+      // Name ioredis, the package we recommend, when neither client is installed.
+      if (isModuleNotFound(redisError, "redis")) throw error;
+      throw redisError;
+    }
+    const client = createClient({
+      url,
+      disableOfflineQueue: true,
+      socket: { reconnectStrategy: (attempt: number) => Math.min(attempt * 100, 1000) },
+    });
+    return new NodeRedisDriver(client as NodeRedisClientLike, true);
+  }
+}
+
+/**
+ * One command connection and one subscriber connection, shared by every
+ * `redisLock` in the process that names the same `url` or `client`. Renewals
+ * submitted in the same tick go out as one script call.
+ */
+export class RedisConnection {
+  /** `host:port`, for messages and `describe()`. */
+  readonly where: string;
+  readonly #driver: Promise<RedisDriver>;
+  readonly #hint: string;
+  readonly #secret: string | undefined;
+  readonly #channels = new Map<string, { readonly listeners: Set<() => void>; readonly subscribed: Promise<void> }>();
+  readonly #renewer = new TickBatcher<RenewItem, boolean>((items) => this.#renewMany(items));
+  readonly #onIdle: () => void;
+  #resolvedDriver: RedisDriver | undefined;
+  #refs = 0;
+
+  private constructor(where: string, driver: Promise<RedisDriver>, hint: string, secret: string | undefined, onIdle: () => void) {
+    this.where = where;
+    this.#driver = driver;
+    this.#hint = hint;
+    this.#secret = secret;
+    this.#onIdle = onIdle;
+    driver.then(
+      (resolved) => (this.#resolvedDriver = resolved),
+      // Every command awaits the driver and reports the failure; this only keeps it from counting as unhandled.
+      () => undefined,
+    );
+  }
+
+  /** The shared connection for `url`, opened on first use; call {@link unref} when done. */
+  static forUrl(url: string): RedisConnection {
+    let connection = byUrl.get(url);
+    if (!connection) {
+      const parsed = new URL(url);
+      const secret = parsed.password === "" ? undefined : decodeURIComponent(parsed.password);
+      connection = new RedisConnection(hostPortOf(url), openUrl(url), "check REDIS_URL", secret, () => byUrl.delete(url));
+      byUrl.set(url, connection);
+    }
+    connection.#refs++;
+    return connection;
+  }
+
+  /** The shared connection wrapping `client` (its subscriber is a `duplicate()` this module owns). */
+  static forClient(client: RedisClientLike): RedisConnection {
+    let connection = byClient.get(client);
+    if (!connection) {
+      const driver = isIORedis(client) ? new IORedisDriver(client, false) : new NodeRedisDriver(client, false);
+      connection = new RedisConnection(
+        describeClient(client),
+        Promise.resolve(driver),
+        "check the connection options of the client passed as `client`",
+        undefined,
+        () => byClient.delete(client),
+      );
+      byClient.set(client, connection);
+    }
+    connection.#refs++;
+    return connection;
+  }
+
+  /** Drops one reference; the last one closes the connections this module opened. */
+  unref(): void {
+    if (--this.#refs > 0) return;
+    this.#onIdle();
+    this.#driver.then((driver) => driver.close(), () => undefined);
+  }
+
+  /** Sends one command; failures become {@link BackendUnavailableError}. */
+  async command(args: readonly string[]): Promise<unknown> {
+    const driver = await this.#driver;
+    try {
+      return await driver.command(args);
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+  }
+
+  /** EVALSHA, falling back to EVAL once when the server does not have the script cached. */
+  async evalScript(script: RedisScript, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    const driver = await this.#driver;
+    try {
+      return await driver.command(["EVALSHA", script.sha1, ...tail]);
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith("NOSCRIPT"))) throw this.unavailable(error);
+    }
+    try {
+      return await driver.command(["EVAL", script.source, ...tail]);
+    } catch (error) {
+      throw this.unavailable(error);
+    }
+  }
+
+  /** Compare-and-pexpire, coalesced with every other renewal submitted in the same tick. */
+  renew(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return this.#renewer.submit({ key, value, ttlMs });
+  }
+
+  async #renewMany(items: readonly RenewItem[]): Promise<boolean[]> {
+    const reply = await this.evalScript(
+      renewScript,
+      items.map((item) => item.key),
+      items.flatMap((item) => [item.value, String(item.ttlMs)]),
+    );
+    if (!Array.isArray(reply) || reply.length !== items.length) {
+      throw new BackendUnavailableError(`Redis at ${this.where} answered the renew script with an unexpected reply; is it a Redis-compatible server with Lua scripting?`);
+    }
+    return reply.map((renewed) => Number(renewed) === 1);
+  }
+
+  /**
+   * Calls `listener` on every message on `channel` until the returned function
+   * is called. Resolves once the subscription is confirmed, so a publish made
+   * after that is never missed while the connection stays up.
+   */
+  async listen(channel: string, listener: () => void): Promise<() => void> {
+    let entry = this.#channels.get(channel);
+    if (!entry) {
+      const listeners = new Set<() => void>();
+      const subscribed = this.#driver.then(async (driver) => {
+        try {
+          await driver.subscribe(channel, () => {
+            for (const l of listeners) l();
+          });
+        } catch (error) {
+          throw this.unavailable(error);
+        }
+      });
+      entry = { listeners, subscribed };
+      this.#channels.set(channel, entry);
+    }
+    const current = entry;
+    current.listeners.add(listener);
+    const stop = (): void => {
+      current.listeners.delete(listener);
+      if (current.listeners.size > 0 || this.#channels.get(channel) !== current) return;
+      this.#channels.delete(channel);
+      void this.#driver.then((driver) => driver.unsubscribe(channel)).catch(() => undefined);
+    };
+    try {
+      await current.subscribed;
+    } catch (error) {
+      stop();
+      throw error;
+    }
+    return stop;
+  }
+
+  /** A {@link BackendUnavailableError} for `error`, naming host:port and never the password. */
+  unavailable(error: unknown): BackendUnavailableError {
+    if (error instanceof BackendUnavailableError) return error;
+    const lastError = this.#resolvedDriver?.lastError;
+    const message = error instanceof Error ? error.message : String(error);
+    const replyError = error instanceof Error && /^(ReplyError|ErrorReply|SimpleError)$/.test(error.constructor.name);
+    // "Reached the max retries" (ioredis) and "The client is offline" (node-redis) only say the socket is down; the connection error says why.
+    const offline = error instanceof Error && /^(MaxRetriesPerRequestError|ClientOfflineError)$/.test(error.constructor.name);
+    const detail = !lastError || replyError || lastError.message === message
+      ? message
+      : offline
+        ? lastError.message
+        : `${message} (last connection error: ${lastError.message})`;
+    const text = replyError
+      ? `Redis at ${this.where} refused the command: ${detail}; ${this.#hint}.`
+      : `could not reach Redis at ${this.where}: ${detail}; ${this.#hint}.`;
+    return new BackendUnavailableError(this.#redact(text), { cause: error });
+  }
+
+  /** A {@link BackendUnavailableError} for a command that got no reply in time. */
+  timedOut(what: string, timeoutMs: number): BackendUnavailableError {
+    return this.unavailable(new Error(`${what} got no reply within ${timeoutMs} ms`));
+  }
+
+  #redact(text: string): string {
+    return this.#secret === undefined ? text : text.replaceAll(this.#secret, "***");
+  }
+}
+
+const byUrl = new Map<string, RedisConnection>();
+const byClient = new WeakMap<object, RedisConnection>();
