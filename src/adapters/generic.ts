@@ -98,8 +98,12 @@ function startLoop(poll: GenericLoopOptions["poll"], api: BotApiClient, gate: Po
   let lastOffsetSent: number | undefined;
   let highestReceived: number | undefined;
 
-  const gatedGetUpdates = async (params: GetUpdatesParams & Record<string, unknown> = {}): Promise<Update[]> => {
-    const requestSignal = AbortSignal.any([gate.enter(params), stopController.signal]);
+  const gatedGetUpdates = async (
+    params: GetUpdatesParams & Record<string, unknown> = {},
+    stoppable = true,
+  ): Promise<Update[]> => {
+    const gateSignal = gate.enter(params);
+    const requestSignal = stoppable ? AbortSignal.any([gateSignal, stopController.signal]) : gateSignal;
     lastOffsetSent = params.offset;
     try {
       const updates = await api.call<Update[]>("getUpdates", { ...params }, requestSignal);
@@ -113,13 +117,13 @@ function startLoop(poll: GenericLoopOptions["poll"], api: BotApiClient, gate: Po
   };
 
   const done = (async () => {
-    await poll({ getUpdates: gatedGetUpdates, signal, api });
+    await poll({ getUpdates: (params) => gatedGetUpdates(params), signal, api });
     if (gate.signal.aborted || highestReceived === undefined) return;
     // The loop's last request confirmed everything below its offset; only a newer offset needs confirming.
     // Repeating the same offset would be turned into a 3 s long poll by the Bot API's same-offset throttle.
     const confirmOffset = highestReceived + 1;
     if (lastOffsetSent === undefined || lastOffsetSent < confirmOffset) {
-      await gatedGetUpdates({ offset: confirmOffset, limit: 1, timeout: 0 });
+      await gatedGetUpdates({ offset: confirmOffset, limit: 1, timeout: 0 }, false);
     }
   })();
 

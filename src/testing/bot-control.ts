@@ -126,7 +126,7 @@ export class BotControl implements BotControlOperations {
   }
 
   async nextGetUpdates(options: NextGetUpdatesOptions = {}): Promise<GetUpdatesRecord> {
-    const seq = this.#bot.recorder.getUpdatesCount + 1;
+    const seq = (options.after ?? this.#bot.recorder.getUpdatesCount) + 1;
     const found = (snapshot: BotSnapshot): GetUpdatesRecord | undefined => snapshot.getUpdates.find((record) => record.seq === seq);
     const snapshot = await this.waitFor((current) => {
       const record = found(current);

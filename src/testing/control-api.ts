@@ -73,8 +73,13 @@ const ROUTES: readonly Route[] = [
     verb: "POST",
     path: /^\/bots\/([^/]+)\/next-get-updates$/,
     run: ({ bot, body, signal }) => {
-      const { timeoutMs, until } = body as { timeoutMs?: number; until?: NextGetUpdatesOptions["until"] };
-      return bot().nextGetUpdates({ signal, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(until === undefined ? {} : { until }) });
+      const { timeoutMs, until, after } = body as Omit<NextGetUpdatesOptions, "signal">;
+      return bot().nextGetUpdates({
+        signal,
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(until === undefined ? {} : { until }),
+        ...(after === undefined ? {} : { after }),
+      });
     },
   },
 ];

@@ -141,10 +141,14 @@ export class RemoteBotControl implements RemoteOperations<BotControlOperations> 
     await this.#request("DELETE", "/records");
   }
 
-  /** Waits on the server, so a getUpdates that comes and goes between two reads is not missed. */
-  nextGetUpdates(options: NextGetUpdatesOptions = {}): Promise<GetUpdatesRecord> {
+  /**
+   * Waits on the server, so a getUpdates that comes and goes between two reads
+   * is not missed. Without `after`, reads the current count first.
+   */
+  async nextGetUpdates(options: NextGetUpdatesOptions = {}): Promise<GetUpdatesRecord> {
     const { signal, ...wait } = options;
-    return this.#request("POST", "/next-get-updates", wait, signal);
+    const after = wait.after ?? (await this.snapshot()).getUpdates.length;
+    return this.#request("POST", "/next-get-updates", { ...wait, after }, signal);
   }
 
   async waitFor(predicate: (snapshot: BotSnapshot) => boolean, options: WaitOptions = {}): Promise<BotSnapshot> {

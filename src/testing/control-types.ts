@@ -234,6 +234,8 @@ export interface WaitOptions {
 
 /** Options of `nextGetUpdates`. */
 export interface NextGetUpdatesOptions extends WaitOptions {
+  /** Resolve with the first getUpdates whose `seq` is greater than this. @default the number recorded when the call is made */
+  readonly after?: number;
   /** Resolve when the next getUpdates arrives, or once it is answered. @default "arrived" */
   readonly until?: "arrived" | "answered";
 }
@@ -270,7 +272,7 @@ export interface BotControlOperations {
   snapshot(): BotSnapshot;
   /** Forgets every record (the queue and webhook stay). */
   clearRecords(): void;
-  /** Resolves with the next getUpdates record (one that arrives after the call). */
+  /** Resolves with the next getUpdates record: one that arrives after the call, or after `options.after`. */
   nextGetUpdates(options?: NextGetUpdatesOptions): Promise<GetUpdatesRecord>;
   /** Resolves with the first snapshot for which `predicate` is true. */
   waitFor(predicate: (snapshot: BotSnapshot) => boolean, options?: WaitOptions): Promise<BotSnapshot>;

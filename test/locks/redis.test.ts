@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackendUnavailableError, InvalidOptionError, LockLostError } from "../../src/errors.js";
 import type { RedisClientLike, RedisLockOptions } from "../../src/locks/redis.js";
 import { redisLock } from "../../src/locks/redis.js";
-import type { HolderRecord, LockBackend } from "../../src/locks/types.js";
+import type { HolderRecord, Lease, LockBackend } from "../../src/locks/types.js";
 import { freePort, PrivateRedisServer } from "../helpers/redis-server.js";
 
 const SHARED_URL = "redis://127.0.0.1:6379";
@@ -35,6 +35,19 @@ async function stateOf(promise: Promise<unknown>): Promise<"pending" | "settled"
   );
   await delay(50);
   return settled ? "settled" : "pending";
+}
+
+/**
+ * Calls renew() from one timer per lease, all due at the same moment, as when
+ * several supervisors' renew timers fire together. The busy wait makes sure
+ * every timer is due before the timers phase runs (creating them may cross a
+ * millisecond boundary).
+ */
+function renewFromTimersDueTogether(leases: readonly Lease[]): Promise<boolean[]> {
+  const renewed = Promise.all(leases.map((lease) => new Promise<boolean>((resolve, reject) => setTimeout(() => lease.renew().then(resolve, reject), 5))));
+  const until = performance.now() + 20;
+  while (performance.now() < until);
+  return renewed;
 }
 
 let ioredis: Redis;
@@ -309,9 +322,7 @@ describe("redisLock connection sharing and renew batching (private redis-server)
 
     // Timers that fire together (each supervisor's own renew timer) are one tick too.
     await server.command("CONFIG", "RESETSTAT");
-    const renewed = await Promise.all(
-      leases.map((lease) => new Promise<boolean>((resolve, reject) => setTimeout(() => lease!.renew().then(resolve, reject), 20))),
-    );
+    const renewed = await renewFromTimersDueTogether(leases.map((lease) => lease!));
     expect(renewed).toEqual(Array(20).fill(true));
     expect(await evalshaCalls()).toBe(1);
 

@@ -37,10 +37,19 @@ test("the event map names every event with a typed payload", () => {
   expectTypeOf<SupervisorEvents["error"]>().toEqualTypeOf<[error: PollingSupervisorError]>();
 });
 
+declare const supervisor: PollingSupervisor;
+
 test("listeners are checked against the payload", () => {
-  expectTypeOf<PollingSupervisor["on"]>().toBeCallableWith("conflict", (event: ConflictEvent) => event.kind);
-  expectTypeOf<PollingSupervisor["on"]>().toBeCallableWith("stopped", (event: StoppedEvent) => event.reason);
+  supervisor.on("conflict", (event) => {
+    expectTypeOf(event).toEqualTypeOf<ConflictEvent>();
+  });
+  supervisor.on("stopped", (event) => {
+    expectTypeOf(event).toEqualTypeOf<StoppedEvent>();
+  });
   // @ts-expect-error a conflict listener does not get a StoppedEvent
-  expectTypeOf<PollingSupervisor["on"]>().toBeCallableWith("conflict", (event: StoppedEvent) => event.reason);
-  expectTypeOf<PollingSupervisor["finished"]>().resolves.toEqualTypeOf<StoppedEvent>();
+  supervisor.on("conflict", (event: StoppedEvent) => event.reason);
+  // @ts-expect-error there is no such event
+  supervisor.on("conflicts", () => undefined);
+  expectTypeOf(supervisor.finished).resolves.toEqualTypeOf<StoppedEvent>();
+  expectTypeOf(supervisor.start()).resolves.toBeVoid();
 });
