@@ -6,6 +6,8 @@ export interface LoopBot {
   readonly adapter: BotAdapter;
   /** update_ids in the order this bot finished handling them. */
   readonly handled: number[];
+  /** update_ids in the order getUpdates returned them to this bot. */
+  readonly received: number[];
 }
 
 /** Options for {@link loopBot}. */
@@ -23,6 +25,7 @@ export interface LoopBotOptions {
 /** A real long-polling loop through `ctx.getUpdates`, replying over HTTP like a bot would. */
 export function loopBot(options: LoopBotOptions): LoopBot {
   const handled: number[] = [];
+  const received: number[] = [];
   const poll = async (ctx: GenericPollContext) => {
     let offset: number | undefined;
     while (!ctx.signal.aborted) {
@@ -33,6 +36,7 @@ export function loopBot(options: LoopBotOptions): LoopBot {
         if (ctx.signal.aborted) return;
         throw error;
       }
+      received.push(...updates.map((u) => u.update_id));
       for (const update of updates) {
         if (options.handleMs) await new Promise((resolve) => setTimeout(resolve, options.handleMs));
         if (options.reply) {
@@ -44,5 +48,5 @@ export function loopBot(options: LoopBotOptions): LoopBot {
       }
     }
   };
-  return { adapter: genericAdapter({ token: options.token, apiRoot: options.apiRoot, poll }), handled };
+  return { adapter: genericAdapter({ token: options.token, apiRoot: options.apiRoot, poll }), handled, received };
 }
