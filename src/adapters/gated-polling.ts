@@ -24,6 +24,8 @@ export interface LoopDriver {
   idle?(): Promise<void>;
   /** Sends `getUpdates(params)` through the framework's transport with `marker` as its abort signal. */
   confirm(params: GetUpdatesParams, marker: AbortSignal): Promise<unknown>;
+  /** Calls getWebhookInfo through the framework's transport; resolves with its result. */
+  getWebhookInfo(): Promise<unknown>;
   /**
    * True when the loop may leave received updates unhandled on stop; the
    * adapter then reports each handled update with {@link GatedPolling.noteHandled}
@@ -233,8 +235,9 @@ class ActiveRun {
     } finally {
       linked.dispose();
     }
-    if (fromLoop && "updates" in outcome && this.#driver.reportsHandledUpdates !== true) {
-      this.tracker.noteReceived(outcome.updates);
+    if ("updates" in outcome) {
+      this.tracker.noteAnswered(call.params.offset);
+      if (fromLoop && this.#driver.reportsHandledUpdates !== true) this.tracker.noteReceived(outcome.updates);
     }
     this.#gate.settled(outcome);
     // A 401/409 ends every framework's loop by itself, with that error; any other answer would be retried.
@@ -245,12 +248,20 @@ class ActiveRun {
 
   /** After the loop: confirm every update it received, unless the getUpdates already sent did. */
   async #confirmReceived(): Promise<void> {
-    const offset = this.tracker.pendingConfirmOffset();
-    if (offset === undefined) return;
+    const pending = this.tracker.pendingConfirmation();
+    if (pending === undefined) return;
+    if (pending.uncertain) {
+      // The stop aborted a long poll with exactly this offset. If it reached the Bot API it confirmed
+      // everything, and repeating its offset within 3 s would make our confirmation a 3 s long poll. If it
+      // did not (a stop right after it was sent), the updates are still waiting. The Bot API's count
+      // tells the two apart; and when updates wait, a repeated offset is answered at once anyway.
+      const info = await this.#driver.getWebhookInfo().catch(() => undefined);
+      if ((info as { pending_update_count?: unknown } | undefined)?.pending_update_count === 0) return;
+    }
     const marker = new AbortController().signal;
     this.#markOwn(marker);
     try {
-      await this.#driver.confirm({ offset, limit: 1, timeout: 0 }, marker);
+      await this.#driver.confirm({ offset: pending.offset, limit: 1, timeout: 0 }, marker);
     } catch {
       // Refused by the gate or failed (and then reported to it): the next instance gets these updates again.
     }

@@ -155,13 +155,16 @@ export function grammyAdapter<O = unknown>(bot: GrammyBotLike, options: GrammyAd
     botId,
     callApi: (method, payload, signal) => callRaw(method, payload, signal),
     startPolling(gate: PollingGate): PollingRun {
-      const confirm = (params: GetUpdatesParams, marker: AbortSignal) => callRaw("getUpdates", { ...params }, marker);
+      const transport = {
+        confirm: (params: GetUpdatesParams, marker: AbortSignal) => callRaw("getUpdates", { ...params }, marker),
+        getWebhookInfo: () => callRaw("getWebhookInfo", undefined, undefined),
+      };
       const driver: LoopDriver = options.runner
-        ? runnerDriver(bot, options.runner, confirm)
+        ? runnerDriver(bot, options.runner, transport)
         : {
             start: () => installation.start(withoutUndefined(options.start ?? {})),
             stop: () => bot.stop(),
-            confirm,
+            ...transport,
           };
       return installation.gated.begin(gate, driver);
     },
@@ -197,7 +200,7 @@ function install(bot: GrammyBotLike): GrammyInstallation {
 function runnerDriver<O>(
   bot: GrammyBotLike,
   runner: GrammyRunnerOption<O>,
-  confirm: LoopDriver["confirm"],
+  transport: Pick<LoopDriver, "confirm" | "getWebhookInfo">,
 ): LoopDriver {
   const handlers = new HandlerTracker();
   // @grammyjs/runner handles updates concurrently and its stop() does not wait for them: count them here.
@@ -215,7 +218,7 @@ function runnerDriver<O>(
     },
     stop: () => handle?.stop(),
     idle: () => handlers.idle(),
-    confirm,
+    ...transport,
   };
 }
 

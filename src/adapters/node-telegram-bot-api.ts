@@ -86,6 +86,7 @@ export function nodeTelegramBotApiAdapter(
         start: () => installation.startPolling(undefined, pollingOptions),
         stop: () => bot.stop(),
         confirm: (params: GetUpdatesParams, marker: AbortSignal) => (bot.api.getUpdates as GetUpdates)({ ...params }, marker),
+        getWebhookInfo: () => callByName(bot.api, "getWebhookInfo", undefined, undefined),
         reportsHandledUpdates: true,
       };
       return installation.gated.begin(gate, driver);

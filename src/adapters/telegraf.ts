@@ -96,6 +96,7 @@ export function telegrafAdapter(bot: TelegrafBotLike, options: TelegrafAdapterOp
         },
         confirm: (params: GetUpdatesParams, marker: AbortSignal) =>
           (bot.telegram.callApi as CallApi)("getUpdates", { ...params }, { signal: marker }),
+        getWebhookInfo: () => installation.callApi("getWebhookInfo", {}),
       };
       return installation.gated.begin(gate, driver);
     },

@@ -103,11 +103,24 @@ interface LockPaths {
   readonly lockDir: string;
 }
 
-/** A lease granted in this process that is still held: its owner file is removed on `process.exit`. */
-const heldInThisProcess = new Map<string, { readonly ownerPath: string; readonly lockDir: string }>();
-/** Waiters in this process, by lock directory, woken at once by a release here (fs.watch is slower). */
-const localWaiters = new Map<string, Set<() => void>>();
-let exitHookInstalled = false;
+/**
+ * State shared by every copy of this module in the process (the ESM and the
+ * CommonJS build can both be loaded): if each copy had its own list of held
+ * leases, one would take the other's leases for those of a dead process.
+ */
+interface ProcessState {
+  /** Leases held in this process, by lease id; their owner files are removed on `process.exit`. */
+  readonly held: Map<string, { readonly ownerPath: string; readonly lockDir: string }>;
+  /** Waiters in this process, by lock directory, woken at once by a release here (fs.watch is slower). */
+  readonly localWaiters: Map<string, Set<() => void>>;
+  exitHookInstalled: boolean;
+}
+
+const processState = ((globalThis as Record<symbol, unknown>)[Symbol.for("polling-supervisor.fileLock.process.v1")] ??= {
+  held: new Map(),
+  localWaiters: new Map(),
+  exitHookInstalled: false,
+}) as ProcessState;
 
 class FileLockBackend implements LockBackend {
   readonly kind = "file";
@@ -137,7 +150,12 @@ class FileLockBackend implements LockBackend {
     this.#assertOpen();
     assertAcquireRequest(request);
     const outcome = await this.#attempt(request, this.#paths(request.name));
-    return outcome instanceof FileLease ? outcome : null;
+    if (!(outcome instanceof FileLease)) return null;
+    if (this.#closing.signal.aborted) {
+      await outcome.release();
+      throw closedError();
+    }
+    return outcome;
   }
 
   async acquire(request: AcquireRequest, signal: AbortSignal): Promise<Lease> {
@@ -240,9 +258,10 @@ class FileLockBackend implements LockBackend {
     } catch (error) {
       if (errorCode(error) === "EEXIST") return null;
       if (errorCode(error) === "ENOENT") {
-        // The base directory was removed under us: recreate it and look again.
+        // The base directory was removed under us: recreate it, watch the new one, and look again.
         this.#prepared = undefined;
         await this.#ready();
+        this.#watch.restart();
         return null;
       }
       throw fileError("create the lock directory", paths.lockDir, error);
@@ -253,7 +272,7 @@ class FileLockBackend implements LockBackend {
     let mtime = this.mtimeNow();
     const record: OwnerRecord = { version: 1, lease: id, ttlMs: request.ttlMs, holder: request.holder, process: ownIdentity() };
     // Registered before the owner file is visible: a same-pid check in this process must not take it for a dead one.
-    heldInThisProcess.set(id, { ownerPath, lockDir: paths.lockDir });
+    processState.held.set(id, { ownerPath, lockDir: paths.lockDir });
     installExitHook();
     try {
       // Written under a temporary name and renamed, so nobody reads a half-written record.
@@ -271,20 +290,22 @@ class FileLockBackend implements LockBackend {
         await handle.close();
       }
       await rename(pendingPath, ownerPath);
-      // mkdir made us the only creator unless a process paused for longer than
-      // staleMs while creating: then its owner file may sit beside ours. Both
-      // see the other and back off; the lock is never held twice.
+      // mkdir made us the only creator, unless a process that paused for longer
+      // than staleMs while creating published into our directory: whoever sees
+      // a rival owner file backs off, so the lock is never held twice.
       const rivals = (await readdir(paths.lockDir)).filter((entry) => OWNER_FILE.test(entry) && entry !== `${id}.json`);
       if (rivals.length > 0) {
         await removeIgnoringMissing(ownerPath);
-        heldInThisProcess.delete(id);
+        processState.held.delete(id);
         return null;
       }
     } catch (error) {
-      heldInThisProcess.delete(id);
-      await removeIgnoringMissing(pendingPath);
+      processState.held.delete(id);
+      await removeIgnoringMissing(pendingPath).catch(() => undefined);
       // The directory was removed as abandoned while we wrote: someone else's turn.
       if (errorCode(error) === "ENOENT") return null;
+      // Leave no empty directory that would block others for staleMs.
+      await removeDirIfEmpty(paths.lockDir).catch(() => undefined);
       throw fileError("write the owner file", ownerPath, error);
     }
     const lease = new FileLease({ request, grantedAt, id, ownerPath, paths, mtimeMs: mtime.getTime(), backend: this });
@@ -621,7 +642,7 @@ class FileLease implements Lease {
   #stopKeeping(): void {
     clearTimeout(this.#expiryTimer);
     this.#unwatch();
-    heldInThisProcess.delete(this.#id);
+    processState.held.delete(this.#id);
   }
 }
 
@@ -654,6 +675,12 @@ class DirectoryWatch {
   close(): void {
     this.#watcher?.close();
     this.#watcher = undefined;
+  }
+
+  /** Watches the directory again, after it was removed and created anew. */
+  restart(): void {
+    this.close();
+    if (this.#listeners.size > 0) this.#start();
   }
 
   #start(): void {
@@ -717,6 +744,7 @@ class Wakeup {
 }
 
 function listenLocally(lockDir: string, listener: () => void): () => void {
+  const { localWaiters } = processState;
   let listeners = localWaiters.get(lockDir);
   if (!listeners) {
     listeners = new Set();
@@ -730,15 +758,15 @@ function listenLocally(lockDir: string, listener: () => void): () => void {
 }
 
 function notifyLocally(lockDir: string): void {
-  for (const listener of [...(localWaiters.get(lockDir) ?? [])]) listener();
+  for (const listener of [...(processState.localWaiters.get(lockDir) ?? [])]) listener();
 }
 
 /** Removes this process's owner files when it exits without releasing (process.exit, end of the event loop). */
 function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
+  if (processState.exitHookInstalled) return;
+  processState.exitHookInstalled = true;
   process.on("exit", () => {
-    for (const { ownerPath, lockDir } of heldInThisProcess.values()) {
+    for (const { ownerPath, lockDir } of processState.held.values()) {
       try {
         unlinkSync(ownerPath);
         rmdirSync(lockDir);
@@ -781,7 +809,7 @@ function isDeadOwner(record: OwnerRecord): boolean {
   if (owner.bootId !== undefined && own.bootId !== undefined && owner.bootId !== own.bootId) return true;
   if (owner.pidNamespace !== own.pidNamespace) return false;
   // Our own pid: a lease this process does not hold is from an earlier process with the same pid (pid 1 in a restarted container).
-  if (owner.pid === own.pid) return !heldInThisProcess.has(record.lease);
+  if (owner.pid === own.pid) return !processState.held.has(record.lease);
   try {
     process.kill(owner.pid, 0);
     return false;

@@ -30,7 +30,7 @@ export function memoryLock(options: MemoryLockOptions = {}): LockBackend {
 
 /** A lock table per namespace, kept on `globalThis` so the ESM and CommonJS builds loaded in one process share it. */
 function namespaceTable(namespace: string): Map<string, LockSlot> {
-  const key = Symbol.for("polling-supervisor.memoryLock.namespaces");
+  const key = Symbol.for("polling-supervisor.memoryLock.namespaces.v1");
   const registry = ((globalThis as Record<symbol, unknown>)[key] ??= new Map()) as Map<string, Map<string, LockSlot>>;
   let table = registry.get(namespace);
   if (!table) {

@@ -1,4 +1,5 @@
 import { BackendUnavailableError, InvalidOptionError, LockLostError } from "../errors.js";
+import { abortable, sleep } from "./abortable.js";
 import { advisoryKey } from "./advisory-key.js";
 import { assertAcquireRequest, describeValue } from "./holder.js";
 import type { PgClientConfig, PgConnectSettings } from "./postgres-connection.js";
@@ -123,7 +124,8 @@ class PostgresLockBackend implements LockBackend {
   readonly #where: string;
   readonly #sql: ReturnType<typeof statements>;
   readonly #leases = new Set<PostgresLease>();
-  readonly #waiting = new Set<Promise<unknown>>();
+  /** Pending acquire() calls, and the undoing of grants that arrived after their caller stopped waiting; close() waits for both. */
+  readonly #pending = new Set<Promise<unknown>>();
   readonly #closing = new AbortController();
   #holderSession: Promise<PgSession> | undefined;
   #tableReady = false;
@@ -146,9 +148,7 @@ class PostgresLockBackend implements LockBackend {
 
   acquire(request: AcquireRequest, signal: AbortSignal): Promise<Lease> {
     const waiting = this.#acquire(request, signal);
-    this.#waiting.add(waiting);
-    const forget = (): boolean => this.#waiting.delete(waiting);
-    waiting.then(forget, forget);
+    this.#inBackground(waiting);
     return waiting;
   }
 
@@ -170,12 +170,17 @@ class PostgresLockBackend implements LockBackend {
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#closing.abort(new BackendUnavailableError("postgresLock was closed while this acquire() was waiting."));
-      await Promise.allSettled([...this.#waiting]);
+      while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
       await Promise.allSettled([...this.#leases].map((lease) => lease.release()));
       const holder = await this.#holderSession?.catch(() => undefined);
       await holder?.end();
     })();
     return this.#closed;
+  }
+
+  #inBackground(work: Promise<unknown>): void {
+    const settled = work.catch(() => undefined).finally(() => this.#pending.delete(settled));
+    this.#pending.add(settled);
   }
 
   /** Forgets a released or lost lease. */
@@ -189,7 +194,7 @@ class PostgresLockBackend implements LockBackend {
     const combined = AbortSignal.any([signal, this.#closing.signal]);
     const first = this.tryAcquire(request);
     const lease = await abortable(first, combined).catch((error: unknown) => {
-      if (combined.aborted) void first.then((late) => late?.release()).catch(() => undefined);
+      if (combined.aborted) this.#inBackground(first.then((late) => late?.release()));
       throw error;
     });
     if (lease) return lease;
@@ -208,7 +213,7 @@ class PostgresLockBackend implements LockBackend {
   async #waitOnOwnConnection(request: AcquireRequest, signal: AbortSignal): Promise<Lease> {
     const opening = this.#open();
     const session = await abortable(opening, signal).catch((error: unknown) => {
-      if (signal.aborted) void opening.then((late) => late.end()).catch(() => undefined);
+      if (signal.aborted) this.#inBackground(opening.then((late) => late.end()));
       throw error;
     });
     const key = advisoryKey(request.name).toString();
@@ -452,27 +457,4 @@ async function createTable(session: PgSession, sql: string): Promise<void> {
 
 function pickHolder(holder: HolderRecord): HolderRecord {
   return { instanceId: holder.instanceId, hostname: holder.hostname, pid: holder.pid, since: holder.since };
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

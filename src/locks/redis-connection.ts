@@ -308,14 +308,17 @@ export class RedisConnection {
     this.#driver.then((driver) => driver.close(), () => undefined);
   }
 
-  /** Sends one command; failures become {@link BackendUnavailableError}. */
-  async command(args: readonly string[]): Promise<unknown> {
-    const driver = await this.#driver;
-    try {
-      return await driver.command(args);
-    } catch (error) {
-      throw this.unavailable(error);
-    }
+  /** Sends one command; failures and a reply later than `timeoutMs` become {@link BackendUnavailableError}. */
+  command(args: readonly string[], timeoutMs: number): Promise<unknown> {
+    const sending = (async () => {
+      const driver = await this.#driver;
+      try {
+        return await driver.command(args);
+      } catch (error) {
+        throw this.unavailable(error);
+      }
+    })();
+    return this.withinTimeout(sending, args[0] ?? "the command", timeoutMs);
   }
 
   /** EVALSHA, falling back to EVAL once when the server does not have the script cached. */
@@ -335,8 +338,8 @@ export class RedisConnection {
   }
 
   /** Compare-and-pexpire, coalesced with every other renewal submitted in the same tick. */
-  renew(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return this.#renewer.submit({ key, value, ttlMs });
+  renew(key: string, value: string, ttlMs: number, timeoutMs: number): Promise<boolean> {
+    return this.withinTimeout(this.#renewer.submit({ key, value, ttlMs }), "the renew script", timeoutMs);
   }
 
   async #renewMany(items: readonly RenewItem[]): Promise<boolean[]> {
@@ -356,7 +359,16 @@ export class RedisConnection {
    * is called. Resolves once the subscription is confirmed, so a publish made
    * after that is never missed while the connection stays up.
    */
-  async listen(channel: string, listener: () => void): Promise<() => void> {
+  listen(channel: string, listener: () => void, timeoutMs: number): Promise<() => void> {
+    const listening = this.#listen(channel, listener);
+    return this.withinTimeout(listening, "SUBSCRIBE", timeoutMs).catch((error: unknown) => {
+      // Subscribed after all, too late: stop listening right away.
+      void listening.then((stop) => stop(), () => undefined);
+      throw error;
+    });
+  }
+
+  async #listen(channel: string, listener: () => void): Promise<() => void> {
     let entry = this.#channels.get(channel);
     if (!entry) {
       const listeners = new Set<() => void>();
@@ -408,9 +420,26 @@ export class RedisConnection {
     return new BackendUnavailableError(this.#redact(text), { cause: error });
   }
 
-  /** A {@link BackendUnavailableError} for a command that got no reply in time. */
-  timedOut(what: string, timeoutMs: number): BackendUnavailableError {
-    return this.unavailable(new Error(`${what} got no reply within ${timeoutMs} ms`));
+  /**
+   * Settles like `promise`, or rejects with {@link BackendUnavailableError}
+   * when it has not settled after `timeoutMs`: a paused or partitioned server
+   * never answers, and the caller must learn that before its lease runs out.
+   * The command itself may still run on the server later.
+   */
+  withinTimeout<T>(promise: Promise<T>, what: string, timeoutMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(this.unavailable(new Error(`${what} got no reply within ${timeoutMs} ms`))), timeoutMs);
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
   }
 
   #redact(text: string): string {

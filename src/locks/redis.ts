@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { BackendUnavailableError, InvalidOptionError, LockLostError } from "../errors.js";
 import type { RedisClientLike } from "./redis-connection.js";
-import { assertAcquireRequest } from "./holder.js";
+import { abortable } from "./abortable.js";
+import { assertAcquireRequest, describeValue } from "./holder.js";
 import { assertRedisClient, describeClient, hostPortOf, RedisConnection } from "./redis-connection.js";
 import { grantScript, releaseScript } from "./redis-scripts.js";
 import type { AcquireRequest, HolderRecord, Lease, LockBackend } from "./types.js";
@@ -68,34 +69,35 @@ const MAX_RETRY_INTERVAL_MS = 1000;
  */
 export function redisLock(options: RedisLockOptions = {}): LockBackend {
   const { url, client } = options;
-  if (url !== undefined && client !== undefined) {
-    throw new InvalidOptionError("url", "Pass either `url` or `client` to redisLock, not both.");
-  }
+  let connect: () => RedisConnection;
+  let where: string;
   if (client !== undefined) {
+    if (url !== undefined) throw new InvalidOptionError("url", "Pass either `url` or `client` to redisLock, not both.");
     assertRedisClient(client);
-  } else if (url === undefined) {
+    connect = () => RedisConnection.forClient(client);
+    where = describeClient(client);
+  } else if (url !== undefined) {
+    assertRedisUrl(url);
+    connect = () => RedisConnection.forUrl(url);
+    where = hostPortOf(url);
+  } else {
     throw new InvalidOptionError(
       "url",
       "redisLock needs `url` (e.g. `redisLock({ url: process.env.REDIS_URL })`) or a `client`, got neither: is REDIS_URL set?",
     );
-  } else {
-    assertRedisUrl(url);
   }
   const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   if (typeof keyPrefix !== "string") {
-    throw new InvalidOptionError("keyPrefix", `Expected \`keyPrefix\` to be a string, got ${typeof keyPrefix}.`);
+    throw new InvalidOptionError("keyPrefix", `Expected \`keyPrefix\` to be a string, got ${describeValue(keyPrefix)}.`);
   }
   const commandTimeoutMs = positive("commandTimeoutMs", options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS);
   const retryIntervalMs = options.retryIntervalMs === undefined ? undefined : positive("retryIntervalMs", options.retryIntervalMs);
-  return new RedisLockBackend(
-    () => (client === undefined ? RedisConnection.forUrl(url!) : RedisConnection.forClient(client)),
-    { where: client === undefined ? hostPortOf(url!) : describeClient(client), keyPrefix, commandTimeoutMs, retryIntervalMs },
-  );
+  return new RedisLockBackend(connect, { where, keyPrefix, commandTimeoutMs, retryIntervalMs });
 }
 
 function assertRedisUrl(url: unknown): asserts url is string {
   // Never echo the URL: it may carry a password.
-  if (typeof url !== "string") throw new InvalidOptionError("url", `Expected \`url\` to be a string, got ${typeof url}.`);
+  if (typeof url !== "string") throw new InvalidOptionError("url", `Expected \`url\` to be a string, got ${describeValue(url)}.`);
   let protocol: string;
   try {
     protocol = new URL(url).protocol;
@@ -109,7 +111,7 @@ function assertRedisUrl(url: unknown): asserts url is string {
 
 function positive(option: string, value: number): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidOptionError(option, `Expected \`${option}\` to be a positive finite number, got ${String(value)}.`);
+    throw new InvalidOptionError(option, `Expected \`${option}\` to be a positive finite number, got ${describeValue(value)}.`);
   }
   return value;
 }
@@ -130,6 +132,8 @@ class RedisLockBackend implements LockBackend {
   readonly #open: () => RedisConnection;
   readonly #settings: BackendSettings;
   readonly #leases = new Set<RedisLease>();
+  /** Pending acquire() calls, and the undoing of grants that arrived after their caller stopped waiting; close() waits for both. */
+  readonly #pending = new Set<Promise<unknown>>();
   readonly #closing = new AbortController();
   #connection: RedisConnection | undefined;
   #closed: Promise<void> | undefined;
@@ -148,17 +152,23 @@ class RedisLockBackend implements LockBackend {
     return attempt.lease;
   }
 
-  async acquire(request: AcquireRequest, signal: AbortSignal): Promise<Lease> {
+  acquire(request: AcquireRequest, signal: AbortSignal): Promise<Lease> {
+    const waiting = this.#acquire(request, signal);
+    this.#inBackground(waiting);
+    return waiting;
+  }
+
+  async #acquire(request: AcquireRequest, signal: AbortSignal): Promise<Lease> {
     assertAcquireRequest(request);
     signal.throwIfAborted();
     const connection = this.#use();
     const combined = AbortSignal.any([signal, this.#closing.signal]);
     const wakeup = new Wakeup();
     // Subscribe before the first attempt, so a release between the attempt and the wait is not missed.
-    const listening = connection.listen(this.#channel(request.name), () => wakeup.fire());
+    const listening = connection.listen(this.#channel(request.name), () => wakeup.fire(), this.#settings.commandTimeoutMs);
     let stopListening: () => void;
     try {
-      stopListening = await this.#bounded(listening, "SUBSCRIBE", combined);
+      stopListening = await abortable(listening, combined);
     } catch (error) {
       void listening.then((stop) => stop(), () => undefined);
       throw error;
@@ -177,7 +187,7 @@ class RedisLockBackend implements LockBackend {
           delayMs = attempt.pttlMs >= 0 ? Math.min(attempt.pttlMs + 1, retryMs) : retryMs;
         } catch (error) {
           if (combined.aborted) {
-            void pending.then((attempt) => attempt.lease?.release()).catch(() => undefined);
+            this.#inBackground(pending.then((attempt) => attempt.lease?.release()));
             throw combined.reason;
           }
           // An unreachable Redis on the first attempt is a configuration problem; later, a blip to wait out.
@@ -192,13 +202,14 @@ class RedisLockBackend implements LockBackend {
   }
 
   async inspect(name: string): Promise<HolderRecord | null> {
-    const value = await this.#bounded(this.#use().command(["GET", this.#lockKey(name)]), "GET", undefined);
+    const value = await this.#use().command(["GET", this.#lockKey(name)], this.#settings.commandTimeoutMs);
     return typeof value === "string" ? parseStoredValue(value).holder : null;
   }
 
   close(): Promise<void> {
     this.#closed ??= (async () => {
       this.#closing.abort(new BackendUnavailableError("redisLock was closed while this acquire() was waiting."));
+      while (this.#pending.size > 0) await Promise.allSettled([...this.#pending]);
       await Promise.allSettled([...this.#leases].map((lease) => lease.release()));
       this.#connection?.unref();
     })();
@@ -224,12 +235,10 @@ class RedisLockBackend implements LockBackend {
     );
     let reply: unknown;
     try {
-      reply = await this.#bounded(granting, "the grant script", undefined);
+      reply = await connection.withinTimeout(granting, "the grant script", this.#settings.commandTimeoutMs);
     } catch (error) {
       // A grant that lands after we stopped waiting would block every waiter for the whole TTL: undo it.
-      void granting
-        .then((late) => (isGrant(late) ? this.#deleteIfHeld(request.name, String(late[2])) : undefined))
-        .catch(() => undefined);
+      this.#inBackground(granting.then((late) => (isGrant(late) ? this.#deleteIfHeld(request.name, String(late[2])) : undefined)));
       throw error;
     }
     if (!isGrant(reply) && !isRefusal(reply)) {
@@ -251,7 +260,7 @@ class RedisLockBackend implements LockBackend {
 
   /** Compare-and-pexpire through the connection's batching renewer. */
   renewLease(lease: RedisLease, value: string): Promise<boolean> {
-    return this.#bounded(this.#use().renew(this.#lockKey(lease.name), value, lease.ttlMs), "the renew script", undefined);
+    return this.#use().renew(this.#lockKey(lease.name), value, lease.ttlMs, this.#settings.commandTimeoutMs);
   }
 
   /** Compare-and-delete and publish; forgets the lease once Redis answered. */
@@ -263,10 +272,10 @@ class RedisLockBackend implements LockBackend {
   async #deleteIfHeld(name: string, value: string): Promise<void> {
     const connection = this.#connection;
     if (!connection) return;
-    await this.#bounded(
+    await connection.withinTimeout(
       connection.evalScript(releaseScript, [this.#lockKey(name)], [value, this.#channel(name)]),
       "the release script",
-      undefined,
+      this.#settings.commandTimeoutMs,
     );
   }
 
@@ -275,29 +284,14 @@ class RedisLockBackend implements LockBackend {
     this.#leases.delete(lease);
   }
 
+  #inBackground(work: Promise<unknown>): void {
+    const settled = work.catch(() => undefined).finally(() => this.#pending.delete(settled));
+    this.#pending.add(settled);
+  }
+
   #retryDelay(ttlMs: number): number {
     const base = this.#settings.retryIntervalMs ?? Math.min(ttlMs, MAX_RETRY_INTERVAL_MS);
     return base * (0.75 + Math.random() * 0.5);
-  }
-
-  /** Rejects with {@link BackendUnavailableError} after `commandTimeoutMs`, or with the reason when `signal` aborts first. */
-  #bounded<T>(promise: Promise<T>, what: string, signal: AbortSignal | undefined): Promise<T> {
-    const timeoutMs = this.#settings.commandTimeoutMs;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => finish(() => reject(signal?.reason));
-      const timer = setTimeout(() => finish(() => reject(this.#connection!.timedOut(what, timeoutMs))), timeoutMs);
-      const finish = (settle: () => void): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        settle();
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener("abort", onAbort, { once: true });
-      promise.then(
-        (value) => finish(() => resolve(value)),
-        (error: unknown) => finish(() => reject(error)),
-      );
-    });
   }
 
   #lockKey(name: string): string {
@@ -402,15 +396,6 @@ class Wakeup {
   }
 }
 
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
 /** The grant script's answer when it granted: `[1, token, value]`. */
 function isGrant(reply: unknown): reply is [1, number, string] {
   return Array.isArray(reply) && reply[0] === 1 && reply.length === 3;
@@ -427,8 +412,13 @@ function pickHolder(holder: HolderRecord): HolderRecord {
 }
 
 function parseStoredValue(value: string): { readonly holder: HolderRecord } {
-  const parsed = JSON.parse(value) as { holder?: HolderRecord };
-  if (typeof parsed.holder !== "object" || parsed.holder === null) {
+  let parsed: { holder?: HolderRecord } | null;
+  try {
+    parsed = JSON.parse(value) as { holder?: HolderRecord } | null;
+  } catch {
+    parsed = null;
+  }
+  if (typeof parsed?.holder !== "object" || parsed.holder === null) {
     throw new BackendUnavailableError("A lock key holds a value this version of polling-supervisor does not understand; was it written by something else?");
   }
   return { holder: pickHolder(parsed.holder) };

@@ -73,6 +73,31 @@ describe.each(FRAMEWORKS)("$name adapter with a test gate", (framework) => {
     expect(updates.every((u) => u.confirmed)).toBe(true);
   });
 
+  it("a stop that aborts a getUpdates before it reached the Bot API still confirms what was handled", async () => {
+    const { emulator, control } = await startEmulator();
+    const pushed = [control.pushMessage("a")!.update_id, control.pushMessage("b")!.update_id];
+    const bot = framework.create(emulator.apiRoot);
+    const gate = new TestGate();
+    let stopped: Promise<void> | undefined;
+    // The stop lands between the gate and the wire: the request that would confirm the batch is never sent.
+    gate.onEnter = (count) => {
+      if (count === 2) stopped = run.stop();
+    };
+    const run = bot.adapter.startPolling(gate);
+    await until(() => stopped !== undefined, "the second getUpdates");
+    await stopped;
+
+    const { updates, getUpdates } = control.snapshot();
+    expect(bot.handled).toEqual(pushed);
+    // The batch's poll, then one confirmation (the aborted poll never arrived), answered at once.
+    expect(getUpdates.map((g) => [g.offset, g.timeout])).toEqual([
+      [getUpdates[0]!.offset, getUpdates[0]!.timeout],
+      [pushed[1]! + 1, 0],
+    ]);
+    expect(updates.every((u) => u.confirmed)).toBe(true);
+    expect(getUpdates.filter((g) => g.throttled.timeout || g.throttled.limit)).toEqual([]);
+  });
+
   it("a refusing gate ends the loop at once, without sending or retrying", async () => {
     const { emulator, control } = await startEmulator();
     const bot = framework.create(emulator.apiRoot);
@@ -159,6 +184,7 @@ describe.each(FRAMEWORKS)("$name adapter with a test gate", (framework) => {
     if (framework.name !== "grammy-runner") await expect(bot.startDirectly()).rejects.toBeInstanceOf(LeaseNotValidError);
     control.pushMessage("a");
     await until(() => bot.handled.length === 1, "the update handled");
+    await until(() => control.snapshot().longPollPending, "the next long poll");
     await run.stop();
 
     // Adapted twice, yet each getUpdates passed the gate once.

@@ -46,6 +46,8 @@ export class TestGate implements PollingGate {
   readonly outcomes: GetUpdatesOutcome[] = [];
   /** Every enter after this many is refused. */
   allow = Infinity;
+  /** Called on each enter that passes, with its 1-based count, before the request is sent. */
+  onEnter: ((count: number) => void) | undefined;
 
   get signal(): AbortSignal {
     return this.#controller.signal;
@@ -57,6 +59,7 @@ export class TestGate implements PollingGate {
       throw new LeaseNotValidError("the test gate refuses");
     }
     this.entered.push(params);
+    this.onEnter?.(this.entered.length);
     return this.signal;
   }
 

@@ -252,11 +252,22 @@ describe("fileLock files", () => {
     await expect(attempt).rejects.toThrow(/Cannot create the lock directory .* pass another `dir`/);
   });
 
-  it.skipIf(process.getuid?.() === 0)("reports a directory it cannot write as BackendUnavailableError saying what to do", async () => {
+  it.skipIf(process.platform === "win32")("reports a directory it cannot write as BackendUnavailableError saying what to do", async () => {
     const dir = freshDir();
-    mkdirSync(dir, { mode: 0o500 });
-    chmodSync(dir, 0o500);
-    await expect(openLock({ dir }).tryAcquire(request("bot-204", "A"))).rejects.toThrow(/not writable by this user/);
+    if (process.getuid?.() === 0) {
+      // Root may write anywhere: ask from a worker running as nobody, in a directory it can reach but not write.
+      chmodSync(root, 0o711);
+      mkdirSync(dir, { mode: 0o755 });
+      const worker = await LockWorker.start(dir, {}, { uid: 65534, gid: 65534 });
+      await expect(worker.send({ op: "tryAcquire", name: "bot-204", ttlMs: 60_000, instanceId: "A" })).rejects.toThrow(
+        /BackendUnavailableError: The lock directory .* is not writable by this user: .*pass another `dir`/,
+      );
+    } else {
+      mkdirSync(dir, { mode: 0o500 });
+      const attempt = openLock({ dir }).tryAcquire(request("bot-204", "A"));
+      await expect(attempt).rejects.toBeInstanceOf(BackendUnavailableError);
+      await expect(attempt).rejects.toThrow(/not writable by this user: .*pass another `dir`/);
+    }
   });
 
   it("aborts lost, and renew resolves false, when the lock directory is deleted under the holder", async () => {
@@ -361,10 +372,11 @@ class LockWorker {
     });
   }
 
-  static async start(dir: string, options: FileLockOptions): Promise<LockWorker> {
+  static async start(dir: string, options: FileLockOptions, user: { uid?: number; gid?: number } = {}): Promise<LockWorker> {
     const child = fork(workerPath, [dir, JSON.stringify(options)], {
       execArgv: ["--import", "tsx"],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
+      ...user,
     });
     const worker = new LockWorker(child);
     workers.push(worker);
