@@ -7,6 +7,10 @@ import { defineConfig } from "tsup";
 export const entries = {
   index: "src/index.ts",
   testing: "src/testing/index.ts",
+  grammy: "src/adapters/grammy.ts",
+  telegraf: "src/adapters/telegraf.ts",
+  redis: "src/locks/redis.ts",
+  postgres: "src/locks/postgres.ts",
 } as const;
 
 export default defineConfig([

@@ -222,11 +222,13 @@ class ActiveRun {
     }
     // A stop aborts the loop's long poll, never the confirmations that follow it.
     const linked = linkSignals([call.signal, gateSignal, fromLoop ? this.#controller.signal : undefined]);
-    this.tracker.noteSent(call.params.offset);
     let outcome: GetUpdatesOutcome;
     let answer: R | undefined;
     let thrown: { error: unknown } | undefined;
     try {
+      // Aborted already (a stop while the gate was entered): it would not reach the Bot API, so it is not sent.
+      if (linked.signal.aborted) throw abortError();
+      this.tracker.noteSent(call.params.offset);
       answer = await call.send(linked.signal);
       outcome = call.outcome(answer);
     } catch (error) {

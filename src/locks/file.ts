@@ -18,11 +18,11 @@ export interface FileLockOptions {
   readonly dir?: string;
   /**
    * The least time, in ms, a lock must go without renewal before another
-   * process may take it: a lease is free once neither its own TTL nor
-   * `staleMs` has passed since its last renewal. Also how long a lock whose
-   * owner record cannot be read (a process died while creating it) blocks
-   * others. A holder on the same machine whose process is gone is replaced
-   * at once, whatever this says.
+   * process may take it: a lease is free once both its own TTL and `staleMs`
+   * have passed since its last renewal. Also how long a lock whose owner
+   * record cannot be read (a process died while creating it) blocks others.
+   * A holder on the same machine whose process is gone is replaced at once,
+   * whatever this says.
    * @default 2000
    */
   readonly staleMs?: number;
@@ -122,6 +122,11 @@ const processState = ((globalThis as Record<symbol, unknown>)[Symbol.for("pollin
   exitHookInstalled: false,
 }) as ProcessState;
 
+// proper-lockfile's lock() is not called: its update timer refreshes the mtime
+// on its own and reports any other mtime change as a compromise, so a lease
+// could neither be renewed by renew() nor expire when the supervisor stops
+// renewing; and its stale reclaim (rmdir, then mkdir) grants twice when two
+// processes reclaim at once (#121). The scheme is kept, the steps are ours.
 class FileLockBackend implements LockBackend {
   readonly kind = "file";
   readonly #dir: string;
@@ -164,6 +169,8 @@ class FileLockBackend implements LockBackend {
     signal.throwIfAborted();
     const stop = AbortSignal.any([signal, this.#closing.signal]);
     const paths = this.#paths(request.name);
+    // The directory must exist before it can be watched.
+    await this.#ready();
     const wakeup = new Wakeup();
     // Subscribe before the first look, so a release between a look and the wait is not missed.
     const unwatch = this.#watch.add(paths.entry, wakeup.trigger);

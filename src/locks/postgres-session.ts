@@ -77,7 +77,11 @@ export class PgSession {
    * error, or when no answer came within the query timeout (`timeoutMs: null`
    * waits as long as it takes, for `pg_advisory_lock`).
    */
-  async query<Row extends QueryResultRow>(text: string, values: readonly unknown[] = [], timeoutMs: number | null = this.#queryTimeoutMs): Promise<Row[]> {
+  async query<Row extends QueryResultRow>(
+    text: string,
+    values: readonly unknown[] = [],
+    timeoutMs: number | null = this.#queryTimeoutMs,
+  ): Promise<Row[]> {
     if (this.#ended) throw this.#unavailable(this.#ended);
     const running = this.#client.query<Row>(text, [...values]);
     if (timeoutMs === null) {
@@ -89,10 +93,8 @@ export class PgSession {
     }
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new BackendUnavailableError(`PostgreSQL at ${this.#where} did not answer within ${timeoutMs} ms; check the server and the network.`)),
-        timeoutMs,
-      );
+      const message = `PostgreSQL at ${this.#where} did not answer within ${timeoutMs} ms; check the server and the network.`;
+      timer = setTimeout(() => reject(new BackendUnavailableError(message)), timeoutMs);
     });
     running.catch(() => undefined);
     try {

@@ -226,8 +226,8 @@ class PostgresLockBackend implements LockBackend {
       try {
         await abortable(locking, signal);
       } catch (error) {
-        if (signal.aborted) await this.#cancelWait(session, locking);
-        else throw new WaiterConnectionLost("the waiting connection failed", { cause: error });
+        if (!signal.aborted) throw new WaiterConnectionLost("the waiting connection failed", { cause: error });
+        await this.#cancelWait(session, locking);
         throw error;
       }
       // A session lock does not expire, so the lease is valid from the moment we learn of the grant.
@@ -286,7 +286,16 @@ class PostgresLockBackend implements LockBackend {
       await session.query(this.#sql.unlock, [key]).catch(() => undefined);
       throw error;
     }
-    const lease = new PostgresLease({ request, holder, grantedAt, key, session, ownsSession, backend: this, releaseSql: this.#sql.release });
+    const lease = new PostgresLease({
+      request,
+      holder,
+      grantedAt,
+      key,
+      session,
+      ownsSession,
+      backend: this,
+      releaseSql: this.#sql.release,
+    });
     this.#leases.add(lease);
     return lease;
   }
@@ -421,10 +430,9 @@ interface InspectRow {
 
 /** Every statement the backend runs, with the holders table filled in. */
 function statements(table: string) {
-  const matchesKey = (k: string) =>
-    `l.locktype = 'advisory' and l.granted and l.objsubid = 1 and l.classid = ((${k} >> 32) & 4294967295)::oid and l.objid = (${k} & 4294967295)::oid`;
   return {
-    createTable: `create table if not exists ${table} (name text primary key, holder jsonb not null, backend_pid integer not null, updated_at timestamptz not null default now())`,
+    createTable: `create table if not exists ${table} (
+      name text primary key, holder jsonb not null, backend_pid integer not null, updated_at timestamptz not null default now())`,
     tryLock: "select pg_try_advisory_lock($1::bigint) as granted",
     lock: "select pg_advisory_lock($1::bigint)",
     unlock: "select pg_advisory_unlock($1::bigint)",
@@ -440,7 +448,9 @@ function statements(table: string) {
       from pg_locks l
       left join ${table} h on h.name = $2 and h.backend_pid = l.pid
       left join pg_stat_activity a on a.pid = l.pid
-      where ${matchesKey("$1::bigint")} and l.database = (select oid from pg_database where datname = current_database())
+      where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+        and l.classid = (($1::bigint >> 32) & 4294967295)::oid and l.objid = ($1::bigint & 4294967295)::oid
+        and l.database = (select oid from pg_database where datname = current_database())
       limit 1`,
   };
 }

@@ -169,7 +169,13 @@ class NodeRedisDriver implements RedisDriver {
     this.#subscriber ??= (async () => {
       const subscriber = this.#client.duplicate();
       subscriber.on("error", (error) => (this.#lastError = error));
-      await subscriber.connect();
+      try {
+        await subscriber.connect();
+      } catch (error) {
+        this.#subscriber = undefined;
+        destroyNodeRedis(subscriber);
+        throw error;
+      }
       return subscriber;
     })();
     return this.#subscriber;
@@ -315,7 +321,7 @@ export class RedisConnection {
       try {
         return await driver.command(args);
       } catch (error) {
-        throw this.unavailable(error);
+        throw this.#unavailable(error);
       }
     })();
     return this.withinTimeout(sending, args[0] ?? "the command", timeoutMs);
@@ -328,12 +334,12 @@ export class RedisConnection {
     try {
       return await driver.command(["EVALSHA", script.sha1, ...tail]);
     } catch (error) {
-      if (!(error instanceof Error && error.message.startsWith("NOSCRIPT"))) throw this.unavailable(error);
+      if (!(error instanceof Error && error.message.startsWith("NOSCRIPT"))) throw this.#unavailable(error);
     }
     try {
       return await driver.command(["EVAL", script.source, ...tail]);
     } catch (error) {
-      throw this.unavailable(error);
+      throw this.#unavailable(error);
     }
   }
 
@@ -378,7 +384,7 @@ export class RedisConnection {
             for (const l of listeners) l();
           });
         } catch (error) {
-          throw this.unavailable(error);
+          throw this.#unavailable(error);
         }
       });
       entry = { listeners, subscribed };
@@ -402,7 +408,7 @@ export class RedisConnection {
   }
 
   /** A {@link BackendUnavailableError} for `error`, naming host:port and never the password. */
-  unavailable(error: unknown): BackendUnavailableError {
+  #unavailable(error: unknown): BackendUnavailableError {
     if (error instanceof BackendUnavailableError) return error;
     const lastError = this.#resolvedDriver?.lastError;
     const message = error instanceof Error ? error.message : String(error);
@@ -428,7 +434,7 @@ export class RedisConnection {
    */
   withinTimeout<T>(promise: Promise<T>, what: string, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(this.unavailable(new Error(`${what} got no reply within ${timeoutMs} ms`))), timeoutMs);
+      const timer = setTimeout(() => reject(this.#unavailable(new Error(`${what} got no reply within ${timeoutMs} ms`))), timeoutMs);
       promise.then(
         (value) => {
           clearTimeout(timer);

@@ -127,7 +127,8 @@ export class BotControl implements BotControlOperations {
 
   async nextGetUpdates(options: NextGetUpdatesOptions = {}): Promise<GetUpdatesRecord> {
     const seq = (options.after ?? this.#bot.recorder.getUpdatesCount) + 1;
-    const found = (snapshot: BotSnapshot): GetUpdatesRecord | undefined => snapshot.getUpdates.find((record) => record.seq === seq);
+    const found = (snapshot: BotSnapshot): GetUpdatesRecord | undefined =>
+      snapshot.getUpdates.find((record) => record.seq === seq);
     const snapshot = await this.waitFor((current) => {
       const record = found(current);
       return record !== undefined && (options.until !== "answered" || record.outcome.kind !== "pending");

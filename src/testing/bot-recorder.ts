@@ -11,7 +11,8 @@ import type {
   UpdateRemoval,
 } from "./control-types.js";
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** A record as the emulator fills it in; readers get readonly copies. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Fields of a getUpdates record fixed when it is accepted. */
 export type GetUpdatesStart = Pick<

@@ -32,7 +32,12 @@ export class BotRegistry {
   readonly #firstUpdateId: number;
   readonly #closed: AbortSignal;
 
-  constructor(options: { acceptAnyToken: boolean; timing: EmulatorTiming; firstUpdateId: number; closed: AbortSignal }) {
+  constructor(options: {
+    readonly acceptAnyToken: boolean;
+    readonly timing: EmulatorTiming;
+    readonly firstUpdateId: number;
+    readonly closed: AbortSignal;
+  }) {
     this.#acceptAnyToken = options.acceptAnyToken;
     this.#timing = options.timing;
     this.#firstUpdateId = options.firstUpdateId;
@@ -61,7 +66,7 @@ export class BotRegistry {
 
   /** The control of a known bot; with `acceptAnyToken`, creates the bot of a well-formed token. */
   control(token: string): BotControl {
-    const entry = this.#entries.get(token) ?? (this.#acceptAnyToken && isBotToken(token) ? this.#create({ token }) : undefined);
+    const entry = this.#find(token);
     if (!entry) {
       throw new UnknownBotError(
         isBotToken(token)
@@ -77,7 +82,7 @@ export class BotRegistry {
     const problem = tokenProblem(token);
     if (problem) return { reply: problem };
     if (this.#revoked.has(token)) return { reply: errorReply(401, "Unauthorized") };
-    const entry = this.#entries.get(token) ?? (this.#acceptAnyToken && isBotToken(token) ? this.#create({ token }) : undefined);
+    const entry = this.#find(token);
     return entry ? { bot: entry.bot } : { reply: errorReply(401, "Unauthorized") };
   }
 
@@ -92,6 +97,11 @@ export class BotRegistry {
       control.stopStreams();
       bot.shutdown();
     }
+  }
+
+  /** The entry of a registered token, or a new one for a well-formed token when any token is accepted. */
+  #find(token: string): Entry | undefined {
+    return this.#entries.get(token) ?? (this.#acceptAnyToken && isBotToken(token) ? this.#create({ token }) : undefined);
   }
 
   #create(profile: BotProfile): Entry {

@@ -46,22 +46,46 @@ const ROUTES: readonly Route[] = [
       botIds: registry.list().map((bot) => bot.botId),
     }),
   },
-  { verb: "POST", path: /^\/bots$/, run: ({ registry, body }) => ({ botId: registry.register(body as unknown as BotProfile).botId }) },
-  { verb: "POST", path: /^\/bots\/([^/]+)\/revoke$/, run: ({ registry, match }) => registry.revoke(decodeURIComponent(match[1]!)) },
+  {
+    verb: "POST",
+    path: /^\/bots$/,
+    run: ({ registry, body }) => ({ botId: registry.register(body as unknown as BotProfile).botId }),
+  },
+  {
+    verb: "POST",
+    path: /^\/bots\/([^/]+)\/revoke$/,
+    run: ({ registry, match }) => registry.revoke(decodeURIComponent(match[1]!)),
+  },
   { verb: "GET", path: /^\/bots\/([^/]+)\/snapshot$/, run: ({ bot }) => bot().snapshot() },
   { verb: "DELETE", path: /^\/bots\/([^/]+)\/records$/, run: ({ bot }) => bot().clearRecords() },
   { verb: "POST", path: /^\/bots\/([^/]+)\/updates$/, run: ({ bot, body }) => bot().pushUpdate(body) },
-  { verb: "POST", path: /^\/bots\/([^/]+)\/messages$/, run: ({ bot, body }) => bot().pushMessage(body as unknown as { text: string }) },
+  {
+    verb: "POST",
+    path: /^\/bots\/([^/]+)\/messages$/,
+    run: ({ bot, body }) => bot().pushMessage(body as unknown as { text: string }),
+  },
   {
     verb: "POST",
     path: /^\/bots\/([^/]+)\/callback-queries$/,
     run: ({ bot, body }) => bot().pushCallbackQuery(body as unknown as { data: string }),
   },
-  { verb: "POST", path: /^\/bots\/([^/]+)\/streams$/, run: ({ bot, body }) => bot().startUpdateStream(body as unknown as UpdateStreamSpec) },
-  { verb: "DELETE", path: /^\/bots\/([^/]+)\/streams\/(\d+)$/, run: ({ bot, match }) => bot().stopUpdateStream(Number(match[2])) },
+  {
+    verb: "POST",
+    path: /^\/bots\/([^/]+)\/streams$/,
+    run: ({ bot, body }) => bot().startUpdateStream(body as unknown as UpdateStreamSpec),
+  },
+  {
+    verb: "DELETE",
+    path: /^\/bots\/([^/]+)\/streams\/(\d+)$/,
+    run: ({ bot, match }) => bot().stopUpdateStream(Number(match[2])),
+  },
   { verb: "POST", path: /^\/bots\/([^/]+)\/webhook$/, run: ({ bot, body }) => bot().setWebhook(body as SetWebhookParams) },
   { verb: "DELETE", path: /^\/bots\/([^/]+)\/webhook$/, run: ({ bot, body }) => bot().deleteWebhook(body) },
-  { verb: "POST", path: /^\/bots\/([^/]+)\/faults$/, run: ({ bot, body }) => bot().injectFault(body as unknown as FaultInjection) },
+  {
+    verb: "POST",
+    path: /^\/bots\/([^/]+)\/faults$/,
+    run: ({ bot, body }) => bot().injectFault(body as unknown as FaultInjection),
+  },
   { verb: "DELETE", path: /^\/bots\/([^/]+)\/faults$/, run: ({ bot }) => bot().clearFaults() },
   {
     verb: "POST",
@@ -99,8 +123,9 @@ export async function serveControlRequest(
   const routes = ROUTES.filter((route) => route.path.test(subpath));
   const route = routes.find((candidate) => candidate.verb === request.method);
   if (!route) {
-    const description = routes.length > 0 ? `Use ${routes.map((r) => r.verb).join(" or ")} for ${url.pathname}` : `No control route ${url.pathname}`;
-    return sendControl(response, routes.length > 0 ? 405 : 404, { ok: false, description });
+    if (routes.length === 0) return sendControl(response, 404, { ok: false, description: `No control route ${url.pathname}` });
+    const verbs = routes.map((candidate) => candidate.verb).join(" or ");
+    return sendControl(response, 405, { ok: false, description: `Use ${verbs} for ${url.pathname}` });
   }
   const abort = new AbortController();
   response.once("close", () => abort.abort(new EmulatorClosedError()));

@@ -185,7 +185,13 @@ export class RemoteBotControl implements RemoteOperations<BotControlOperations> 
   }
 }
 
-async function controlRequest<T = unknown>(base: string, verb: string, path: string, body?: object, signal?: AbortSignal): Promise<T> {
+async function controlRequest<T = unknown>(
+  base: string,
+  verb: string,
+  path: string,
+  body?: object,
+  signal?: AbortSignal,
+): Promise<T> {
   const response = await fetch(`${base}${path}`, {
     method: verb,
     ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),

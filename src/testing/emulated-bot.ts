@@ -5,7 +5,15 @@ import { argumentText, booleanArgument, integerArgument, type BotApiArguments } 
 import { BotRecorder } from "./bot-recorder.js";
 import { timestamp, unixTime } from "./clock.js";
 import { ConflictGate } from "./conflict-gate.js";
-import type { BotProfile, CallbackQueryInput, Fault, MethodCallRecord, MessageInput, Update, UpdateInput } from "./control-types.js";
+import type {
+  BotProfile,
+  CallbackQueryInput,
+  Fault,
+  MessageInput,
+  MethodCallRecord,
+  Update,
+  UpdateInput,
+} from "./control-types.js";
 import { FaultInjector } from "./fault-injection.js";
 import { GetUpdatesCall } from "./get-updates-call.js";
 import { LongPollSlot } from "./long-poll-slot.js";
@@ -14,7 +22,14 @@ import { botUser, catchAllResult, sendsMessage, sentMessage, type BotUser } from
 import type { EmulatorTiming } from "./timing.js";
 import { callbackQueryUpdate, messageUpdate, updateType } from "./update-factories.js";
 import { UpdateQueue } from "./update-queue.js";
-import { isSameWebhook, NO_WEBHOOK, requestedWebhook, shownIpAddress, webhookProblem, type WebhookSettings } from "./webhook-state.js";
+import {
+  isSameWebhook,
+  NO_WEBHOOK,
+  requestedWebhook,
+  shownIpAddress,
+  webhookProblem,
+  type WebhookSettings,
+} from "./webhook-settings.js";
 
 const INT32_MIN = -2_147_483_648;
 const INT32_MAX = 2_147_483_647;
@@ -112,7 +127,8 @@ export class EmulatedBot {
       this.#dispatch(method, args, respond);
     } else if (fault.kind === "latency") {
       this.recorder.endCall(record, undefined, "latency");
-      this.#hold(fault.ms, () => this.#dispatch(method, args, (reply) => respond(reply, "latency")), () => answer.resetConnection());
+      const resume = (): void => this.#dispatch(method, args, (reply) => respond(reply, "latency"));
+      this.#hold(fault.ms, resume, () => answer.resetConnection());
     } else if (fault.kind === "connection-reset") {
       answer.resetConnection();
       this.recorder.endCall(record, undefined, fault.kind);
@@ -134,7 +150,8 @@ export class EmulatedBot {
 
   /** Pushes a `message` update from a user. */
   pushMessage(input: MessageInput): Update | undefined {
-    return this.pushUpdate(messageUpdate(input, { nextMessageId: (chatId) => this.#nextMessageId(String(chatId)), date: unixTime() }));
+    const nextMessageId = (chatId: number): number => this.#nextMessageId(String(chatId));
+    return this.pushUpdate(messageUpdate(input, { nextMessageId, date: unixTime() }));
   }
 
   /** Pushes a `callback_query` update. */
@@ -257,7 +274,8 @@ export class EmulatedBot {
     }
     const previous = this.#slot.take();
     if (previous) this.#kick(previous.call, "poller", now);
-    this.#slot.hold({ call, offset: read.offset, limit }, timeout * this.#timing.longPollSecondMs, () => this.#answerLongPoll());
+    const waitMs = timeout * this.#timing.longPollSecondMs;
+    this.#slot.hold({ call, offset: read.offset, limit }, waitMs, () => this.#answerLongPoll());
     this.recorder.longPollStarted(call.record, now);
   }
 
@@ -322,7 +340,9 @@ export class EmulatedBot {
       ...(webhook.maxConnections > 0 ? { max_connections: webhook.maxConnections } : {}),
       ...(webhook.url === "" ? {} : { ip_address: shownIpAddress(webhook) }),
       ...(allowedUpdates === undefined ? {} : { allowed_updates: allowedUpdates }),
-      ...(this.#lastSynchronizationErrorDate > 0 ? { last_synchronization_error_date: this.#lastSynchronizationErrorDate } : {}),
+      ...(this.#lastSynchronizationErrorDate > 0
+        ? { last_synchronization_error_date: this.#lastSynchronizationErrorDate }
+        : {}),
     };
   }
 

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { InvalidOptionError } from "../errors.js";
+import { redactTokens } from "../token.js";
 import { errorReply } from "./api-responses.js";
 import type { BotControl } from "./bot-control.js";
 import { BotRegistry } from "./bot-registry.js";
@@ -67,7 +68,10 @@ export async function createBotApiEmulator(options: BotApiEmulatorOptions = {}):
   const timing = resolveTiming(options.timing);
   const firstUpdateId = options.firstUpdateId ?? 1;
   if (!(Number.isInteger(firstUpdateId) && firstUpdateId > 0 && firstUpdateId < 2 ** 31 - 1_000_000)) {
-    throw new InvalidOptionError("firstUpdateId", `Expected \`firstUpdateId\` to be a positive integer below 2^31 - 10^6, got ${String(firstUpdateId)}.`);
+    throw new InvalidOptionError(
+      "firstUpdateId",
+      `Expected \`firstUpdateId\` to be a positive integer below 2^31 - 10^6, got ${String(firstUpdateId)}.`,
+    );
   }
   const closing = new AbortController();
   const registry = new BotRegistry({
@@ -77,7 +81,7 @@ export async function createBotApiEmulator(options: BotApiEmulatorOptions = {}):
     closed: closing.signal,
   });
   for (const profile of options.bots ?? []) registry.register(profile);
-  const log = options.log;
+  const log = options.log === undefined ? undefined : redactedLog(options.log);
   let apiRoot = "";
 
   const server = createServer((request, response) => {
@@ -154,10 +158,16 @@ async function serveBotApiRequest(
   if (log) {
     const started = performance.now();
     response.once("close", () => {
-      log(`bot ${bot.botId} ${target.method} -> ${response.headersSent ? response.statusCode : "no answer"} in ${Math.round(performance.now() - started)} ms`);
+      const status = response.headersSent ? String(response.statusCode) : "no answer";
+      log(`bot ${bot.botId} ${target.method} -> ${status} in ${Math.round(performance.now() - started)} ms`);
     });
   }
   bot.handle(target.method, args, answer, "http");
+}
+
+/** Lines are built from bot ids and methods; redacting token shapes as well guards against a token in an error message. */
+function redactedLog(log: (line: string) => void): (line: string) => void {
+  return (line) => log(redactTokens(line));
 }
 
 /** The URL clients use: a wildcard address is reached through loopback. */

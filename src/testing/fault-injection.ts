@@ -41,7 +41,10 @@ export function checkFaultInjection(value: unknown): FaultInjection {
     throw new InvalidOptionError("fault", `Expected a fault injection object, got ${String(value)}.`);
   }
   if (typeof injection.method !== "string" || injection.method === "") {
-    throw new InvalidOptionError("method", `Expected \`method\` to be a Bot API method name or "*", got ${String(injection.method)}.`);
+    throw new InvalidOptionError(
+      "method",
+      `Expected \`method\` to be a Bot API method name or "*", got ${String(injection.method)}.`,
+    );
   }
   if (injection.times !== undefined && !(Number.isInteger(injection.times) && injection.times > 0)) {
     throw new InvalidOptionError("times", `Expected \`times\` to be a positive integer, got ${String(injection.times)}.`);
@@ -64,7 +67,7 @@ function checkFault(value: unknown): asserts value is Fault {
       }
       return;
     case "server-error":
-      if (fault.status !== undefined && !(Number.isInteger(fault.status) && (fault.status as number) >= 500 && (fault.status as number) <= 599)) {
+      if (fault.status !== undefined && !(Number.isInteger(fault.status) && String(fault.status).startsWith("5") && String(fault.status).length === 3)) {
         invalidField("status", "an HTTP status from 500 to 599", fault.status);
       }
       if (fault.description !== undefined && typeof fault.description !== "string") {

@@ -1,10 +1,8 @@
 import type { ApiReply } from "./api-responses.js";
-import type { BotRecorder } from "./bot-recorder.js";
+import type { BotRecorder, Mutable } from "./bot-recorder.js";
 import { timestamp } from "./clock.js";
 import type { GetUpdatesOutcome, GetUpdatesRecord } from "./control-types.js";
 import type { PendingAnswer } from "./pending-answer.js";
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** One getUpdates in flight: its record and the way to answer it, answered exactly once. */
 export class GetUpdatesCall {

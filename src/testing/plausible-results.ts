@@ -59,7 +59,9 @@ export function catchAllResult(method: string, bot: BotUser, args: BotApiArgumen
 /** A `Chat` for a chat_id: a private chat for a number, a channel for `@username`. */
 function chatOf(chatId: string): Record<string, unknown> {
   const id = Number(chatId);
-  if (Number.isInteger(id)) return id > 0 ? { id, type: "private", first_name: "Tester" } : { id, type: "supergroup", title: "Test group" };
+  if (Number.isInteger(id)) {
+    return id > 0 ? { id, type: "private", first_name: "Tester" } : { id, type: "supergroup", title: "Test group" };
+  }
   const username = chatId.replace(/^@/, "");
   return { id: -1_001_000_000_000, type: "channel", title: username, username };
 }

@@ -69,7 +69,8 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 async function parseForm(body: Buffer, contentType: string): Promise<BotApiArguments> {
   let form: FormData;
   try {
-    form = await new Request("http://emulator/", { method: "POST", headers: { "content-type": contentType }, body }).formData();
+    const request = new Request("http://emulator/", { method: "POST", headers: { "content-type": contentType }, body });
+    form = await request.formData();
   } catch {
     throw new RequestBodyError("Bad Request: can't parse form data");
   }

@@ -53,8 +53,14 @@ export const REAL_TIMING: EmulatorTiming = Object.freeze({
   updateTtlMs: 86_400_000,
 });
 
-/** Fills in the real value for every field left out, and rejects negative or non-finite values. */
+/** Fills in the real value for every field left out; rejects unknown fields and negative or non-finite values. */
 export function resolveTiming(overrides: Partial<EmulatorTiming> = {}): EmulatorTiming {
+  for (const name of Object.keys(overrides)) {
+    if (!(name in REAL_TIMING)) {
+      const known = Object.keys(REAL_TIMING).join(", ");
+      throw new InvalidOptionError(`timing.${name}`, `Unknown timing option \`${name}\`; known ones: ${known}.`);
+    }
+  }
   const timing = { ...REAL_TIMING, ...overrides };
   for (const [name, value] of Object.entries(timing)) {
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {

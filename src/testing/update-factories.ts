@@ -18,7 +18,10 @@ export function messageUpdate(
     message: {
       message_id: context.nextMessageId(chatId),
       from: { id: fromId, is_bot: false, first_name: firstName, language_code: "en" },
-      chat: chatType === "private" ? { id: chatId, type: chatType, first_name: firstName } : { id: chatId, type: chatType, title: "Test group" },
+      chat:
+        chatType === "private"
+          ? { id: chatId, type: chatType, first_name: firstName }
+          : { id: chatId, type: chatType, title: "Test group" },
       date: context.date,
       text: input.text,
       ...(command ? { entities: [{ offset: 0, length: command[0].length, type: "bot_command" }] } : {}),

@@ -82,7 +82,10 @@ function checkStreamSpec(spec: UpdateStreamSpec): void {
     throw new InvalidOptionError("spec", `Expected an update stream spec object, got ${String(spec)}.`);
   }
   if (!(typeof spec.ratePerSecond === "number" && Number.isFinite(spec.ratePerSecond) && spec.ratePerSecond > 0)) {
-    throw new InvalidOptionError("ratePerSecond", `Expected \`ratePerSecond\` to be a positive number, got ${String(spec.ratePerSecond)}.`);
+    throw new InvalidOptionError(
+      "ratePerSecond",
+      `Expected \`ratePerSecond\` to be a positive number, got ${String(spec.ratePerSecond)}.`,
+    );
   }
   if (spec.count !== undefined && !(Number.isInteger(spec.count) && spec.count > 0)) {
     throw new InvalidOptionError("count", `Expected \`count\` to be a positive integer, got ${String(spec.count)}.`);

@@ -63,7 +63,8 @@ export function waitUntil<T>(options: {
     cleanups.push(() => clearTimeout(timeout));
     for (const signal of options.signals) {
       if (!signal) continue;
-      const onAbort = (): void => finish(() => reject(signal.reason instanceof Error ? signal.reason : new EmulatorClosedError()));
+      const onAbort = (): void =>
+        finish(() => reject(signal.reason instanceof Error ? signal.reason : new EmulatorClosedError()));
       if (signal.aborted) return onAbort();
       signal.addEventListener("abort", onAbort, { once: true });
       cleanups.push(() => signal.removeEventListener("abort", onAbort));

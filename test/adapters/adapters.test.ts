@@ -73,15 +73,17 @@ describe.each(FRAMEWORKS)("$name adapter with a test gate", (framework) => {
     expect(updates.every((u) => u.confirmed)).toBe(true);
   });
 
-  it("a stop that aborts a getUpdates before it reached the Bot API still confirms what was handled", async () => {
+  it.each([
+    ["while the gate lets it through", (stop: () => void) => stop()],
+    ["just after it was handed to the transport", (stop: () => void) => queueMicrotask(stop)],
+  ])("a stop %s that aborts the getUpdates confirming a batch still confirms the batch, without the throttle", async (_, when) => {
     const { emulator, control } = await startEmulator();
     const pushed = [control.pushMessage("a")!.update_id, control.pushMessage("b")!.update_id];
     const bot = framework.create(emulator.apiRoot);
     const gate = new TestGate();
     let stopped: Promise<void> | undefined;
-    // The stop lands between the gate and the wire: the request that would confirm the batch is never sent.
     gate.onEnter = (count) => {
-      if (count === 2) stopped = run.stop();
+      if (count === 2) when(() => (stopped = run.stop()));
     };
     const run = bot.adapter.startPolling(gate);
     await until(() => stopped !== undefined, "the second getUpdates");
@@ -89,13 +91,10 @@ describe.each(FRAMEWORKS)("$name adapter with a test gate", (framework) => {
 
     const { updates, getUpdates } = control.snapshot();
     expect(bot.handled).toEqual(pushed);
-    // The batch's poll, then one confirmation (the aborted poll never arrived), answered at once.
-    expect(getUpdates.map((g) => [g.offset, g.timeout])).toEqual([
-      [getUpdates[0]!.offset, getUpdates[0]!.timeout],
-      [pushed[1]! + 1, 0],
-    ]);
     expect(updates.every((u) => u.confirmed)).toBe(true);
     expect(getUpdates.filter((g) => g.throttled.timeout || g.throttled.limit)).toEqual([]);
+    // At most: the batch's poll, the aborted one if it got through, one confirmation.
+    expect(getUpdates.length).toBeLessThanOrEqual(3);
   });
 
   it("a refusing gate ends the loop at once, without sending or retrying", async () => {
