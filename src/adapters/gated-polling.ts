@@ -175,11 +175,12 @@ class ActiveRun {
 
   async drive(): Promise<void> {
     const gateSignal = this.#gate.signal;
+    // Ended before it began: starting the loop only to stop it would still send getMe and deleteWebhook.
+    if (gateSignal.aborted) throw asError(gateSignal.reason);
     gateSignal.addEventListener("abort", this.#onGateAbort, { once: true });
     let failed = false;
     let loopError: unknown;
     try {
-      if (gateSignal.aborted) this.#onGateAbort();
       await this.#driver.start();
     } catch (error) {
       failed = true;

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
+import { runDemoCommand } from "./demo-command.js";
 import { runEmulatorCommand } from "./emulator-command.js";
 
 const USAGE = `usage: polling-supervisor <command> [options]
 
 commands:
+  demo                             run the demo (from a clone of the repository: npm run demo)
   emulator [--port N] [--host H]   run the Bot API emulator (polling-supervisor/testing) over HTTP
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
+  demo: runDemoCommand,
   emulator: runEmulatorCommand,
 };
 

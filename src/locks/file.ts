@@ -66,14 +66,13 @@ export function fileLock(options: FileLockOptions = {}): LockBackend {
     throw new InvalidOptionError("pollMs", `Expected \`pollMs\` to be a positive finite number of milliseconds, got ${describeValue(pollMs)}`);
   }
   return new FileLockBackend({
-    dir: path.resolve(dir ?? DEFAULT_DIR),
+    dir: path.resolve(dir ?? path.join(tmpdir(), "polling-supervisor")),
     isDefaultDir: dir === undefined,
     staleMs,
     pollMs,
   });
 }
 
-const DEFAULT_DIR = path.join(tmpdir(), "polling-supervisor");
 const OWNER_FILE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.json$/;
 
 /** What identifies the process holding a lock, to tell whether it is still alive. */

@@ -41,7 +41,7 @@ export interface PgConnectSettings {
   readonly allowConnectionPooler: boolean;
 }
 
-/** An open connection: the client, its server backend pid, and where it points for messages. */
+/** An open connection and the pid of the server backend that runs its statements. */
 export interface PgConnection {
   readonly client: Client;
   readonly backendPid: number;

@@ -8,7 +8,7 @@ import { PgSession } from "./postgres-session.js";
 import type { AcquireRequest, HolderRecord, Lease, LockBackend } from "./types.js";
 
 export { advisoryKey } from "./advisory-key.js";
-export { ConnectionPoolerError, detectPooler } from "./postgres-connection.js";
+export { ConnectionPoolerError } from "./postgres-connection.js";
 export type { PgClientConfig } from "./postgres-connection.js";
 
 /** Options for {@link postgresLock}. Pass exactly one of `connectionString` and `config`. */

@@ -1,4 +1,5 @@
 import { BackendUnavailableError, InvalidOptionError, MissingDependencyError } from "../errors.js";
+import { describeValue } from "./holder.js";
 import { importOptional, isModuleNotFound } from "./load-optional.js";
 import type { RedisScript } from "./redis-scripts.js";
 import { renewScript } from "./redis-scripts.js";
@@ -62,18 +63,21 @@ function isNodeRedis(client: object): client is NodeRedisClientLike {
 /** Throws {@link InvalidOptionError} unless `client` is an ioredis or node-redis client this backend can drive. */
 export function assertRedisClient(client: unknown): asserts client is RedisClientLike {
   if (typeof client !== "object" || client === null) {
-    throw new InvalidOptionError("client", `Expected \`client\` to be an ioredis or node-redis client, got ${client === null ? "null" : typeof client}.`);
+    throw new InvalidOptionError("client", `Expected \`client\` to be an ioredis or node-redis client, got ${describeValue(client)}.`);
   }
-  if ((client as { isCluster?: unknown }).isCluster === true) {
+  // ioredis Cluster says isCluster; node-redis createCluster() has masters and slots.
+  if ((client as { isCluster?: unknown }).isCluster === true || ("masters" in client && "slots" in client)) {
     throw new InvalidOptionError(
       "client",
-      "Expected `client` to be a single-node ioredis client, got a Redis Cluster client: the lock's Lua scripts touch several keys, so pass a client for one node (or use `url`).",
+      "Expected `client` to be a client for one Redis node, got a Redis Cluster client: the lock's Lua scripts " +
+        "touch several keys, so pass a client for one node (or use `url`).",
     );
   }
   if (!isIORedis(client) && !isNodeRedis(client)) {
     throw new InvalidOptionError(
       "client",
-      "Expected `client` to be an ioredis client (`new Redis(...)`) or a node-redis client (`createClient(...)`); it has neither `call`/`status` nor `sendCommand`/`isOpen`.",
+      "Expected `client` to be an ioredis client (`new Redis(...)`) or a node-redis client (`createClient(...)`); " +
+        "it has neither `call`/`status` nor `sendCommand`/`isOpen`.",
     );
   }
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { BackendUnavailableError, InvalidOptionError, LockLostError } from "../errors.js";
-import type { RedisClientLike } from "./redis-connection.js";
 import { abortable } from "./abortable.js";
 import { assertAcquireRequest, describeValue } from "./holder.js";
+import type { RedisClientLike } from "./redis-connection.js";
 import { assertRedisClient, describeClient, hostPortOf, RedisConnection } from "./redis-connection.js";
 import { grantScript, releaseScript } from "./redis-scripts.js";
 import type { AcquireRequest, HolderRecord, Lease, LockBackend } from "./types.js";

@@ -95,6 +95,8 @@ export async function createBotApiEmulator(options: BotApiEmulatorOptions = {}):
       if (!response.headersSent) response.writeHead(500).end();
     });
   });
+  // Client agents (node-fetch in grammY and Telegraf) keep idle sockets longer than Node's 5 s
+  // default; closing first would reset a reused socket and make the framework retry.
   server.keepAliveTimeout = 60_000;
 
   await new Promise<void>((resolve, reject) => {

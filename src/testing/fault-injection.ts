@@ -67,7 +67,7 @@ function checkFault(value: unknown): asserts value is Fault {
       }
       return;
     case "server-error":
-      if (fault.status !== undefined && !(Number.isInteger(fault.status) && String(fault.status).startsWith("5") && String(fault.status).length === 3)) {
+      if (fault.status !== undefined && !isServerErrorStatus(fault.status)) {
         invalidField("status", "an HTTP status from 500 to 599", fault.status);
       }
       if (fault.description !== undefined && typeof fault.description !== "string") {
@@ -79,6 +79,10 @@ function checkFault(value: unknown): asserts value is Fault {
     default:
       invalidField("kind", '"latency", "too-many-requests", "server-error" or "connection-reset"', fault.kind);
   }
+}
+
+function isServerErrorStatus(value: unknown): boolean {
+  return typeof value === "number" && Number.isInteger(value) && value >= 500 && value <= 599;
 }
 
 function invalidField(field: string, expected: string, got: unknown): never {

@@ -6,6 +6,7 @@
  */
 export { createBotApiEmulator, type BotApiEmulator, type BotApiEmulatorOptions } from "./emulator.js";
 export type { BotControl } from "./bot-control.js";
+export { UnknownBotError } from "./bot-registry.js";
 export {
   EmulatorControlClient,
   EmulatorControlError,

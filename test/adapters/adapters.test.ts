@@ -97,6 +97,34 @@ describe.each(FRAMEWORKS)("$name adapter with a test gate", (framework) => {
     expect(getUpdates.length).toBeLessThanOrEqual(3);
   });
 
+  it("a stop before the first getUpdates ends the run without polling", async () => {
+    const { emulator, control } = await startEmulator();
+    const bot = framework.create(emulator.apiRoot);
+    const gate = new TestGate();
+    const run = bot.adapter.startPolling(gate);
+
+    await run.stop();
+
+    await expect(run.done).resolves.toBeUndefined();
+    // node-telegram-bot-api calls getUpdates synchronously inside startPolling(); the stop aborts it before it is sent.
+    expect(gate.entered.length).toBeLessThanOrEqual(1);
+    expect(control.snapshot().getUpdates).toEqual([]);
+  });
+
+  it("a gate aborted before polling starts ends the run at once, sending nothing", async () => {
+    const { emulator, control } = await startEmulator();
+    const bot = framework.create(emulator.apiRoot);
+    const gate = new TestGate();
+    const lost = new Error("lease lost");
+    gate.abort(lost);
+
+    const run = bot.adapter.startPolling(gate);
+
+    await expect(run.done).rejects.toBe(lost);
+    expect(control.snapshot().calls).toEqual([]);
+    expect(control.snapshot().getUpdates).toEqual([]);
+  });
+
   it("a refusing gate ends the loop at once, without sending or retrying", async () => {
     const { emulator, control } = await startEmulator();
     const bot = framework.create(emulator.apiRoot);

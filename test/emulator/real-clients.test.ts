@@ -63,11 +63,15 @@ describe("real clients against the emulator", () => {
     expectEveryUpdateAnsweredOnce(answered, ["telegraf: a", "telegraf: b"]);
     expect(answered.replies.map((r) => r.chatId)).toEqual([32, 32]);
 
+    await control.waitFor((s) => s.longPollPending && s.getUpdates.at(-1)?.offset === 3);
     bot.stop("test over");
     await running;
     const stopped = control.snapshot();
     expect(stopped.calls.map((c) => c.method).slice(0, 2)).toEqual(["getMe", "deleteWebhook"]);
     expect(stopped.updates.every((u) => u.confirmed)).toBe(true);
+    const [aborted, closing] = stopped.getUpdates.slice(-2);
+    expect(aborted).toMatchObject({ offset: 3, timeout: 50, outcome: { kind: "conflict", conflict: "poller" } });
+    expect(closing).toMatchObject({ offset: 3, limit: 1, timeout: 3, throttled: { timeout: true }, outcome: { kind: "empty" } });
   });
 
   it("runs a node-telegram-bot-api v2 bot (apiRoot option, urlencoded requests) that replies", async () => {

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Redis } from "ioredis";
-import { createClient } from "redis";
+import { Cluster, Redis } from "ioredis";
+import { createClient, createCluster } from "redis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BackendUnavailableError, InvalidOptionError, LockLostError } from "../../src/errors.js";
 import type { RedisClientLike, RedisLockOptions } from "../../src/locks/redis.js";
@@ -232,6 +232,8 @@ describe("redisLock options", () => {
       [() => redisLock({ url: "http://127.0.0.1:6379" }), "url"],
       [() => redisLock({ client: {} as RedisClientLike }), "client"],
       [() => redisLock({ client: { isCluster: true } as unknown as RedisClientLike }), "client"],
+      [() => redisLock({ client: createCluster({ rootNodes: [{ url: SHARED_URL }] }) as unknown as RedisClientLike }), "client"],
+      [() => redisLock({ client: new Cluster([{ host: "127.0.0.1", port: 6379 }], { lazyConnect: true }) as unknown as RedisClientLike }), "client"],
       [() => redisLock({ url: SHARED_URL, commandTimeoutMs: 0 }), "commandTimeoutMs"],
       [() => redisLock({ url: SHARED_URL, retryIntervalMs: Number.NaN }), "retryIntervalMs"],
     ];

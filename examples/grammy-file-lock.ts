@@ -1,0 +1,31 @@
+/**
+ * A grammY bot under the supervisor with the default file lock: start as
+ * many copies as you like on one machine; exactly one polls, and SIGTERM
+ * hands over to the next with nothing lost.
+ *
+ *   BOT_TOKEN=123:abc npx tsx examples/grammy-file-lock.ts
+ *
+ * BOT_API_ROOT points it at another Bot API server (the emulator:
+ * `npx polling-supervisor emulator`); LOCK_DIR chooses the lock directory.
+ */
+import { Bot } from "grammy";
+import { PollingSupervisor, fileLock } from "polling-supervisor";
+import { grammyAdapter } from "polling-supervisor/grammy";
+
+const apiRoot = process.env["BOT_API_ROOT"];
+const bot = new Bot(process.env["BOT_TOKEN"] ?? "", apiRoot ? { client: { apiRoot } } : {});
+
+bot.on("message:text", (ctx) =>
+  ctx.reply(`echo: ${ctx.message.text}`, { reply_parameters: { message_id: ctx.message.message_id } }),
+);
+
+const supervisor = new PollingSupervisor({
+  adapter: grammyAdapter(bot),
+  lock: fileLock(process.env["LOCK_DIR"] ? { dir: process.env["LOCK_DIR"] } : {}),
+  handleSignals: true,
+});
+
+supervisor.start().catch((error: { code?: string; message: string }) => {
+  console.error(`${error.code ?? "ERROR"}: ${error.message}`);
+  process.exitCode = 1;
+});
