@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import { EventEmitter } from "eventemitter3";
 import { classifyApiError } from "../api/classify-error.js";
 import type { BotAdapter, PollingRun } from "../adapters/types.js";
@@ -15,6 +14,7 @@ import {
   UnauthorizedError,
 } from "../errors.js";
 import { fileLock } from "../locks/file.js";
+import { createHolderRecord } from "../locks/holder.js";
 import type { HolderRecord, LockBackend } from "../locks/types.js";
 import { redactError, redactTokens } from "../token.js";
 import type {
@@ -110,12 +110,7 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
     this.#options = resolveOptions(options, adapter.botId, () => randomBytes(4).toString("hex"));
     this.#lock = options.lock ?? fileLock();
     this.#log = createSafeLogger(options.logger, this.#options.instanceId);
-    this.#holder = {
-      instanceId: this.#options.instanceId,
-      hostname: hostname(),
-      pid: process.pid,
-      since: new Date().toISOString(),
-    };
+    this.#holder = createHolderRecord(this.#options.instanceId);
     this.#conflictRetriesLeft = this.#options.onConflict === "stop" ? 0 : this.#options.onConflict.retries;
     this.#finished = new Promise((resolve) => {
       this.#resolveFinished = resolve;

@@ -1,0 +1,51 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { FRAMEWORKS, startEmulator, TestGate, until } from "./harness.js";
+
+/** Lets `turns` macrotasks pass: handlers and stops land between different I/O events. */
+async function turns(count: number): Promise<void> {
+  for (let i = 0; i < count; i += 1) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe.each(FRAMEWORKS)("$name adapter, stopped at an arbitrary moment", (framework) => {
+  it("hands every update to exactly one of two successive runs and leaves none unconfirmed or throttled", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 12, maxLength: 12 }),
+        fc.integer({ min: 0, max: 12 }),
+        async (bursts, handlerTurns, stopAfterTurns) => {
+          const { emulator, control } = await startEmulator();
+          try {
+            let n = 0;
+            const handler = () => turns(handlerTurns[n++ % handlerTurns.length]!);
+            const first = framework.create(emulator.apiRoot, handler);
+            const run = first.adapter.startPolling(new TestGate());
+            await control.nextGetUpdates();
+            const pushed: number[] = [];
+            for (const size of bursts) {
+              for (let i = 0; i < size; i += 1) pushed.push(control.pushMessage(`m${pushed.length}`)!.update_id);
+              await turns(1);
+            }
+            await turns(stopAfterTurns);
+            await run.stop();
+
+            const second = framework.create(emulator.apiRoot);
+            const secondRun = second.adapter.startPolling(new TestGate());
+            await until(() => first.handled.length + second.handled.length >= pushed.length, "every update handled");
+            await until(() => control.snapshot().longPollPending, "the second run's long poll");
+            await secondRun.stop();
+
+            expect([...first.handled, ...second.handled].sort((a, b) => a - b)).toEqual(pushed);
+            const { updates, getUpdates } = control.snapshot();
+            expect(updates.filter((u) => !u.confirmed)).toEqual([]);
+            expect(getUpdates.filter((g) => g.throttled.timeout || g.throttled.limit)).toEqual([]);
+          } finally {
+            await emulator.close();
+          }
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+});
