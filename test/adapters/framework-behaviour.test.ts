@@ -53,6 +53,7 @@ describe("grammY 1.46 bot.start()/bot.stop()", () => {
 
     const last = control.snapshot().getUpdates.at(-1)!;
     expect(last.throttled.timeout).toBe(true);
+    expect(last.longPoll).toBe(true);
     expect(last.timeout).toBe(3);
   });
 
@@ -140,6 +141,7 @@ describe("Telegraf 4.16 launch()/stop()", () => {
     const last = control.snapshot().getUpdates.at(-1)!;
     expect(last.params).toMatchObject({ limit: 1 });
     expect(last.throttled.timeout).toBe(true);
+    expect(last.longPoll).toBe(true);
   });
 });
 

@@ -8,7 +8,7 @@ import { nodeTelegramBotApiAdapter } from "../../src/adapters/node-telegram-bot-
 import { telegrafAdapter } from "../../src/adapters/telegraf.js";
 import type { BotAdapter, GetUpdatesOutcome, GetUpdatesParams, PollingGate } from "../../src/adapters/types.js";
 import { LeaseNotValidError } from "../../src/errors.js";
-import { createBotApiEmulator, type BotApiEmulator, type BotControl } from "../../src/testing/index.js";
+import { createBotApiEmulator, type BotApiEmulator, type BotControl, type GetUpdatesRecord } from "../../src/testing/index.js";
 
 /** A well-formed token; never a real one. */
 export const TOKEN = "123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345";
@@ -168,6 +168,15 @@ export const FRAMEWORKS: readonly Framework[] = [
     },
   },
 ];
+
+/**
+ * The getUpdates the same-offset throttle turned into a long poll that waited:
+ * what a graceful stop must never cause. (A throttled request that finds
+ * updates waiting is answered at once and costs nothing.)
+ */
+export function pollsMadeToWait(getUpdates: readonly GetUpdatesRecord[]): GetUpdatesRecord[] {
+  return getUpdates.filter((g) => g.throttled.timeout && g.longPoll);
+}
 
 /** A promise and its resolve function, to hold a handler until the test lets it go. */
 export function latch(): { promise: Promise<void>; release: () => void } {

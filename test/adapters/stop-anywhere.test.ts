@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FRAMEWORKS, startEmulator, TestGate, until } from "./harness.js";
+import { FRAMEWORKS, pollsMadeToWait, startEmulator, TestGate, until } from "./harness.js";
 
 /** Lets `turns` macrotasks pass: handlers and stops land between different I/O events. */
 async function turns(count: number): Promise<void> {
@@ -8,7 +8,7 @@ async function turns(count: number): Promise<void> {
 }
 
 describe.each(FRAMEWORKS)("$name adapter, stopped at an arbitrary moment", (framework) => {
-  it("hands every update to exactly one of two successive runs and leaves none unconfirmed or throttled", async () => {
+  it("hands every update to exactly one of two successive runs and leaves none unconfirmed, never waiting on the throttle", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 4 }),
@@ -39,13 +39,14 @@ describe.each(FRAMEWORKS)("$name adapter, stopped at an arbitrary moment", (fram
             expect([...first.handled, ...second.handled].sort((a, b) => a - b)).toEqual(pushed);
             const { updates, getUpdates } = control.snapshot();
             expect(updates.filter((u) => !u.confirmed)).toEqual([]);
-            expect(getUpdates.filter((g) => g.throttled.timeout || g.throttled.limit)).toEqual([]);
+            // (The next run's first poll may repeat the offset within 0.5 s and get `limit = 1`: harmless.)
+            expect(pollsMadeToWait(getUpdates)).toEqual([]);
           } finally {
             await emulator.close();
           }
         },
       ),
-      { numRuns: 15 },
+      { numRuns: Number(process.env.STOP_RUNS ?? 15) },
     );
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { LeaseNotValidError } from "../../src/errors.js";
 import { memoryLock, PollingSupervisor } from "../../src/index.js";
 import type { BotAdapter } from "../../src/adapters/types.js";
-import { FRAMEWORKS, latch, onCleanup, startEmulator, TOKEN, until } from "./harness.js";
+import { FRAMEWORKS, latch, onCleanup, pollsMadeToWait, startEmulator, TOKEN, until } from "./harness.js";
 
 function supervise(adapter: BotAdapter, namespace: string, instanceId: string): PollingSupervisor {
   const supervisor = new PollingSupervisor({ adapter, lock: memoryLock({ namespace }), logger: false, instanceId });
@@ -52,7 +52,7 @@ describe.each(FRAMEWORKS)("$name adapter under PollingSupervisor", (framework) =
     }
     const { updates, getUpdates } = control.snapshot();
     expect(updates.every((u) => u.confirmed)).toBe(true);
-    expect(getUpdates.filter((g) => g.throttled.timeout || g.throttled.limit)).toEqual([]);
+    expect(pollsMadeToWait(getUpdates)).toEqual([]);
   });
 
   it("ends the run with reason conflict when an outside poller takes over", async () => {

@@ -2,7 +2,7 @@ import { Bot, GrammyError } from "grammy";
 import { Bot as NtbaBot } from "node-telegram-bot-api";
 import { Telegraf } from "telegraf";
 import { message } from "telegraf/filters";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { BotSnapshot } from "../../src/testing/index.js";
 import { TOKEN, useEmulators } from "./harness.js";
 
@@ -17,11 +17,17 @@ function expectEveryUpdateAnsweredOnce(snapshot: BotSnapshot, replies: string[])
 
 describe("real clients against the emulator", () => {
   const emulators = useEmulators();
+  /** Stops a bot a failed test left running; runs before the emulators close (hooks run in reverse). */
+  const leftRunning: (() => unknown)[] = [];
+  afterEach(async () => {
+    await Promise.allSettled(leftRunning.splice(0).map(async (stop) => stop()));
+  });
 
   it("runs a grammY bot: deleteWebhook, long polls, replies to every pushed message, confirms the offset on stop", async () => {
     const emulator = await emulators.start({ timing: QUICK });
     const control = emulator.bot(TOKEN);
     const bot = new Bot(TOKEN, { client: { apiRoot: emulator.apiRoot } });
+    leftRunning.push(() => bot.isRunning() && bot.stop());
     bot.on("message:text", (ctx) => ctx.reply(`echo: ${ctx.message.text}`, { reply_parameters: { message_id: ctx.message.message_id } }));
     const running = bot.start();
     await control.waitFor((s) => s.longPollPending);
@@ -54,6 +60,8 @@ describe("real clients against the emulator", () => {
     const emulator = await emulators.start({ timing: QUICK });
     const control = emulator.bot(TOKEN);
     const bot = new Telegraf(TOKEN, { telegram: { apiRoot: emulator.apiRoot } });
+    let launched = true;
+    leftRunning.push(() => launched && bot.stop("cleanup"));
     bot.on(message("text"), (ctx) => ctx.reply(`telegraf: ${ctx.message.text}`));
     const running = bot.launch();
     await control.waitFor((s) => s.longPollPending);
@@ -65,6 +73,7 @@ describe("real clients against the emulator", () => {
 
     await control.waitFor((s) => s.longPollPending && s.getUpdates.at(-1)?.offset === 3);
     bot.stop("test over");
+    launched = false;
     await running;
     const stopped = control.snapshot();
     expect(stopped.calls.map((c) => c.method).slice(0, 2)).toEqual(["getMe", "deleteWebhook"]);
@@ -78,6 +87,7 @@ describe("real clients against the emulator", () => {
     const emulator = await emulators.start({ timing: QUICK });
     const control = emulator.bot(TOKEN);
     const bot = new NtbaBot(TOKEN, { apiRoot: emulator.apiRoot });
+    leftRunning.push(() => bot.stop());
     bot.on("message", (ctx) => ctx.reply(`ntba: ${ctx.message?.text ?? ""}`));
     const running = bot.startPolling();
     await control.waitFor((s) => s.longPollPending);
@@ -96,6 +106,7 @@ describe("real clients against the emulator", () => {
     const control = emulator.bot(TOKEN);
     const first = new Bot(TOKEN, { client: { apiRoot: emulator.apiRoot } });
     const second = new Bot(TOKEN, { client: { apiRoot: emulator.apiRoot } });
+    leftRunning.push(() => first.isRunning() && first.stop(), () => second.isRunning() && second.stop());
     first.on("message:text", (ctx) => ctx.reply(`first: ${ctx.message.text}`));
     second.on("message:text", (ctx) => ctx.reply(`second: ${ctx.message.text}`));
 

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { afterAll, beforeAll } from "vitest";
@@ -5,6 +6,8 @@ import { redisLock } from "../../src/locks/redis.js";
 import { describeLockBackend } from "./conformance.js";
 
 const SHARED_URL = "redis://127.0.0.1:6379";
+// A prefix of this run's own, so the fencing counters (which never expire) can be dropped afterwards.
+const keyPrefix = `ps-conformance-${randomUUID()}:`;
 
 let ioredis: Redis;
 let nodeRedis: ReturnType<typeof createClient>;
@@ -15,11 +18,13 @@ beforeAll(async () => {
   await nodeRedis.connect();
 });
 
-afterAll(() => {
+afterAll(async () => {
+  const keys = await ioredis.keys(`${keyPrefix}*`);
+  if (keys.length > 0) await ioredis.del(...keys);
   ioredis.disconnect();
   nodeRedis.destroy();
 });
 
-describeLockBackend("redis (url, owned ioredis connections)", () => redisLock({ url: SHARED_URL }));
-describeLockBackend("redis (injected ioredis client)", () => redisLock({ client: ioredis }));
-describeLockBackend("redis (injected node-redis client)", () => redisLock({ client: nodeRedis }));
+describeLockBackend("redis (url, owned ioredis connections)", () => redisLock({ url: SHARED_URL, keyPrefix }));
+describeLockBackend("redis (injected ioredis client)", () => redisLock({ client: ioredis, keyPrefix }));
+describeLockBackend("redis (injected node-redis client)", () => redisLock({ client: nodeRedis, keyPrefix }));

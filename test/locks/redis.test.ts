@@ -18,8 +18,12 @@ function holder(instanceId: string): HolderRecord {
   return { instanceId, hostname: "test-host", pid: process.pid, since: SINCE };
 }
 
+const namesUsed: string[] = [];
+
 function uniqueName(label: string): string {
-  return `${label}-${randomUUID()}`;
+  const name = `${label}-${randomUUID()}`;
+  namesUsed.push(name);
+  return name;
 }
 
 function delay(ms: number): Promise<void> {
@@ -60,6 +64,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Fencing counters never expire (they must keep growing); drop the ones these tests made on the shared Redis.
+  if (namesUsed.length > 0) await ioredis.del(...namesUsed.map((name) => `polling-supervisor:fencing:${name}`));
   ioredis.disconnect();
   nodeRedis.destroy();
 });
