@@ -40,6 +40,14 @@ export type GrammyTransformer = (
   signal?: AbortSignal,
 ) => Promise<GrammyApiResponse>;
 
+/** What getMe returned, as grammY passes it to `onStart`. */
+export interface GrammyBotInfo {
+  readonly id: number;
+  readonly username: string;
+  readonly first_name: string;
+  readonly [field: string]: unknown;
+}
+
 /** The options of `bot.start()` this adapter passes through. */
 export interface GrammyStartOptions {
   /** Updates per getUpdates, 1..100. @default 100 (the Bot API's default) */
@@ -55,7 +63,7 @@ export interface GrammyStartOptions {
    */
   readonly drop_pending_updates?: boolean;
   /** Called by grammY once its setup (getMe, deleteWebhook) is done, right before the first getUpdates. */
-  readonly onStart?: (botInfo: never) => void | Promise<void>;
+  readonly onStart?: (botInfo: GrammyBotInfo) => void | Promise<void>;
 }
 
 /** The handle `run()` of `@grammyjs/runner` returns. */

@@ -40,16 +40,16 @@ describe("grammyAdapter options", () => {
   it("passes bot.start() options through, and sends drop_pending_updates only when given", async () => {
     const { emulator, control } = await startEmulator();
     const bot = new GrammyBot("123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345", { client: { apiRoot: emulator.apiRoot } });
-    let onStart = 0;
+    const startedAs: string[] = [];
     const adapter = grammyAdapter(bot, {
-      start: { allowed_updates: ["message"], timeout: 7, limit: 5, onStart: () => void (onStart += 1) },
+      start: { allowed_updates: ["message"], timeout: 7, limit: 5, onStart: (me) => void startedAs.push(me.username) },
     });
 
     const { poll, deleteWebhook } = await firstPoll(adapter, control);
 
     expect(poll.params).toMatchObject({ allowed_updates: ["message"], timeout: 7, limit: 5 });
     expect(deleteWebhook?.params).not.toHaveProperty("drop_pending_updates");
-    expect(onStart).toBe(1);
+    expect(startedAs).toEqual(["emulated_123456_bot"]);
 
     const dropping = new GrammyBot("123456:ABCdefGHIjklMNOpqrSTUvwxYZ012345", { client: { apiRoot: emulator.apiRoot } });
     control.clearRecords();

@@ -1,5 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fileLock } from "../../src/locks/file.js";
 import { memoryLock } from "../../src/locks/memory.js";
 import { PollingSupervisor } from "../../src/supervisor/polling-supervisor.js";
 import { createBotApiEmulator, type BotApiEmulator, type BotControl } from "../../src/testing/index.js";
@@ -96,5 +100,23 @@ describe("lease gating", () => {
     expect(a.supervisor.status().isPoller).toBe(true);
     bot.pushMessage("still here");
     await bot.waitFor(() => a.handled.length === 1);
+  });
+});
+
+describe("a lock the store takes away", () => {
+  it("a removed lock directory becomes lockLost (backend), polling stops, nothing is thrown", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ps-gone-"));
+    const { adapter } = loopBot({ token, apiRoot: emulator.apiRoot });
+    const s = new PollingSupervisor({ adapter, lock: fileLock({ dir }), logger: false, ttlMs: 3_000 });
+    supervisors.push(s);
+    const lost = new Promise((resolve) => s.once("lockLost", resolve));
+    await s.start();
+    await bot.waitFor((snapshot) => snapshot.longPollPending);
+    rmSync(dir, { recursive: true, force: true });
+    await expect(lost).resolves.toMatchObject({ reason: expect.stringMatching(/^(backend|refused)$/) });
+    await expect(s.finished).resolves.toMatchObject({ reason: "lock-lost", error: { code: "LOCK_LOST" } });
+    const endedAt = performance.timeOrigin + performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(bot.snapshot().getUpdates.filter((g) => g.start > endedAt)).toEqual([]);
   });
 });
