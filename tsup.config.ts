@@ -9,6 +9,7 @@ export const entries = {
   testing: "src/testing/index.ts",
   grammy: "src/adapters/grammy.ts",
   telegraf: "src/adapters/telegraf.ts",
+  "node-telegram-bot-api": "src/adapters/node-telegram-bot-api.ts",
   redis: "src/locks/redis.ts",
   postgres: "src/locks/postgres.ts",
 } as const;
