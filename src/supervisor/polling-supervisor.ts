@@ -196,7 +196,7 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
     if (!lease) {
       this.#standbyHolder = await this.#lock.inspect(name).catch(() => null);
       this.#setState("standby");
-      this.emit("standby", { lock: name, holder: this.#standbyHolder });
+      this.#notify("standby", { lock: name, holder: this.#standbyHolder });
       this.#log.info(`standby: ${name} is held${describeHolder(this.#standbyHolder)}; waiting for it`);
       const signal = Number.isFinite(standbyTimeoutMs)
         ? AbortSignal.any([this.#stopController.signal, AbortSignal.timeout(standbyTimeoutMs)])
@@ -219,14 +219,14 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
       onLost: (reason, error) => this.#onLeaseLost(reason, error),
       onRenewError: (error) => {
         this.#log.warn(`lease renewal failed, retrying: ${errorText(error)}`);
-        this.emit("error", backendError(error, this.#lock, name));
+        this.#notify("error", backendError(error, this.#lock, name));
       },
     });
     this.#keeper = keeper;
     this.#acquiredAt = performance.now();
     this.#standbyHolder = null;
     const location = this.#lock.describe(name);
-    this.emit("lockAcquired", {
+    this.#notify("lockAcquired", {
       lock: name,
       backend: this.#lock.kind,
       location,
@@ -249,7 +249,7 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
       onRetry: (method, error) => this.#log.warn(`${method} failed, retrying: ${errorText(error)}`),
     });
     if (result.clearedUrl !== null) {
-      this.emit("webhookCleared", {
+      this.#notify("webhookCleared", {
         url: result.clearedUrl,
         pendingUpdateCount: result.pendingUpdateCount,
         droppedPendingUpdates: result.droppedPendingUpdates,
@@ -293,7 +293,7 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
     ]);
     if (this.#ending) throw new StoppedError();
     this.#setState("polling");
-    this.emit("pollingStarted", { adapter: this.#adapter.name, at: Date.now() });
+    this.#notify("pollingStarted", { adapter: this.#adapter.name, at: Date.now() });
     this.#log.info(`polling started (${this.#adapter.name})`);
   }
 
@@ -308,7 +308,7 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
     const willRetry = this.#conflictRetriesLeft > 0;
     const conflict: ConflictEvent = { kind: classified.conflict, description: classified.description, at: Date.now(), willRetry };
     this.#lastConflict = conflict;
-    this.emit("conflict", conflict);
+    this.#notify("conflict", conflict);
     this.#log.warn(`conflict (${conflict.kind}): ${conflict.description}${willRetry ? "; retrying as configured" : ""}`);
     if (willRetry) {
       this.#conflictRetriesLeft -= 1;
@@ -352,7 +352,7 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
 
   #onLeaseLost(reason: LockLostReason, error: unknown): void {
     const name = this.#options.lockName;
-    this.emit("lockLost", { lock: name, reason, ...(error === undefined ? {} : { error: redactError(error) }) });
+    this.#notify("lockLost", { lock: name, reason, ...(error === undefined ? {} : { error: redactError(error) }) });
     this.#log.error(`lock lost (${reason}${error === undefined ? "" : `: ${errorText(error)}`}); polling stopped`);
     void this.#end(
       "lock-lost",
@@ -372,7 +372,7 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
     this.#stopController.abort(new StoppedError());
     if (error) {
       redactError(error);
-      this.emit("error", error);
+      this.#notify("error", error);
       if (reason !== "lock-lost") this.#log.error(`${error.code}: ${error.message}`);
     }
     if (this.#state !== "idle") this.#setState("stopping");
@@ -386,7 +386,7 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
     this.#setState("stopped");
     this.#removeSignalHandlers();
     const event: StoppedEvent = error ? { reason, error } : { reason };
-    this.emit("stopped", event);
+    this.#notify("stopped", event);
     this.#log.info(`stopped (${reason})`);
     this.#resolveFinished(event);
     return event;
@@ -417,20 +417,29 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
       await keeper.lease.release();
     } catch (error) {
       this.#log.warn(`releasing the lock failed: ${errorText(error)}; it expires after ttlMs`);
-      this.emit("error", backendError(error, this.#lock, this.#options.lockName));
+      this.#notify("error", backendError(error, this.#lock, this.#options.lockName));
       return;
     }
     if (lost) return;
     const heldMs = Math.round(performance.now() - this.#acquiredAt);
-    this.emit("lockReleased", { lock: this.#options.lockName, heldMs });
+    this.#notify("lockReleased", { lock: this.#options.lockName, heldMs });
     this.#log.info(`lock released (held ${heldMs} ms)`);
+  }
+
+  /** Emits without letting a throwing listener break the state machine; the listener's error is logged. */
+  #notify<K extends keyof SupervisorEvents>(event: K, ...args: SupervisorEvents[K]): void {
+    try {
+      (this.emit as (event: K, ...args: SupervisorEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.#log.error(`a "${event}" listener threw: ${errorText(error)}`);
+    }
   }
 
   #setState(to: SupervisorState): void {
     const from = this.#state;
     if (from === to) return;
     this.#state = to;
-    this.emit("stateChange", { from, to });
+    this.#notify("stateChange", { from, to });
   }
 
   #installSignalHandlers(): void {

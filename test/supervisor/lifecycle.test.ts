@@ -122,6 +122,21 @@ describe("lifecycle", () => {
     expect(bot.snapshot().updates[0]).toMatchObject({ confirmed: true });
   });
 
+  it("a listener that throws does not break the run: stop() still releases the lock and settles", async () => {
+    const lines: string[] = [];
+    const loop = loopBot({ token, apiRoot: emulator.apiRoot });
+    const logger = { info: () => undefined, warn: () => undefined, error: (m: string) => lines.push(m) };
+    const supervisor = new PollingSupervisor({ adapter: loop.adapter, lock: memoryLock({ namespace }), logger });
+    supervisor.on("lockReleased", () => {
+      throw new Error("listener bug");
+    });
+    await supervisor.start();
+    await supervisor.stop();
+    await expect(supervisor.finished).resolves.toEqual({ reason: "stopped" });
+    await expect(memoryLock({ namespace }).inspect(lockName())).resolves.toBeNull();
+    expect(lines).toEqual(['a "lockReleased" listener threw: listener bug']);
+  });
+
   it("status() describes the poller for health checks", async () => {
     const { supervisor, handled } = supervise();
     expect(supervisor.status()).toMatchObject({ state: "idle", isPoller: false, holder: null, lastGetUpdatesAt: null });
