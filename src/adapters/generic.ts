@@ -1,5 +1,6 @@
 import { createBotApiClient, type BotApiClient } from "../api/bot-api-client.js";
 import { InvalidOptionError } from "../errors.js";
+import { GatedPolling } from "./gated-polling.js";
 import type { BotAdapter, GetUpdatesParams, PollingGate, PollingRun } from "./types.js";
 
 /** An update as the Bot API returns it; only `update_id` is relied on. */
@@ -93,47 +94,22 @@ export function genericAdapter(options: GenericLoopOptions | GenericStartStopOpt
 }
 
 function startLoop(poll: GenericLoopOptions["poll"], api: BotApiClient, gate: PollingGate): PollingRun {
-  const stopController = new AbortController();
-  const signal = AbortSignal.any([stopController.signal, gate.signal]);
-  let lastOffsetSent: number | undefined;
-  let highestReceived: number | undefined;
-
-  const gatedGetUpdates = async (
-    params: GetUpdatesParams & Record<string, unknown> = {},
-    stoppable = true,
-  ): Promise<Update[]> => {
-    const gateSignal = gate.enter(params);
-    const requestSignal = stoppable ? AbortSignal.any([gateSignal, stopController.signal]) : gateSignal;
-    lastOffsetSent = params.offset;
-    try {
-      const updates = await api.call<Update[]>("getUpdates", { ...params }, requestSignal);
-      for (const update of updates) highestReceived = Math.max(highestReceived ?? update.update_id, update.update_id);
-      gate.settled({ updates });
-      return updates;
-    } catch (error) {
-      gate.settled({ error });
-      throw error;
-    }
-  };
-
-  const done = (async () => {
-    await poll({ getUpdates: (params) => gatedGetUpdates(params), signal, api });
-    if (gate.signal.aborted || highestReceived === undefined) return;
-    // The loop's last request confirmed everything below its offset; only a newer offset needs confirming.
-    // Repeating the same offset would be turned into a 3 s long poll by the Bot API's same-offset throttle.
-    const confirmOffset = highestReceived + 1;
-    if (lastOffsetSent === undefined || lastOffsetSent < confirmOffset) {
-      await gatedGetUpdates({ offset: confirmOffset, limit: 1, timeout: 0 }, false);
-    }
-  })();
-
-  return {
-    done,
-    stop: async () => {
-      stopController.abort();
-      await done;
-    },
-  };
+  const gated = new GatedPolling();
+  const loop = new AbortController();
+  const intercepted = (params: GetUpdatesParams & Record<string, unknown>, signal: AbortSignal) =>
+    gated.intercept<Update[]>({
+      params,
+      signal,
+      send: (requestSignal) => api.call<Update[]>("getUpdates", { ...params }, requestSignal),
+      outcome: (updates) => ({ updates }),
+      empty: () => [],
+    });
+  return gated.begin(gate, {
+    start: () => poll({ getUpdates: (params = {}) => intercepted(params, loop.signal), signal: loop.signal, api }),
+    stop: () => loop.abort(),
+    confirm: (params, marker) => intercepted({ ...params }, marker),
+    getWebhookInfo: () => api.call("getWebhookInfo"),
+  });
 }
 
 function startOpaque(options: GenericStartStopOptions, gate: PollingGate): PollingRun {

@@ -1,13 +1,39 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FRAMEWORKS, pollsMadeToWait, startEmulator, TestGate, until } from "./harness.js";
+import { genericAdapter, type Update } from "../../src/adapters/generic.js";
+import type { BotAdapter } from "../../src/adapters/types.js";
+import { FRAMEWORKS, pollsMadeToWait, startEmulator, TestGate, TOKEN, until } from "./harness.js";
+
+/** A hand-written loop on the generic adapter, as examples/generic-loop.ts writes it. */
+const GENERIC_LOOP = {
+  name: "generic loop",
+  create(apiRoot: string, handler?: (updateId: number) => Promise<unknown>): { adapter: BotAdapter; handled: number[] } {
+    const handled: number[] = [];
+    const adapter = genericAdapter({
+      token: TOKEN,
+      apiRoot,
+      async poll({ getUpdates, signal }) {
+        let offset: number | undefined;
+        while (!signal.aborted) {
+          const updates: Update[] = await getUpdates({ timeout: 30, ...(offset === undefined ? {} : { offset }) }).catch(() => []);
+          for (const update of updates) {
+            await handler?.(update.update_id);
+            handled.push(update.update_id);
+            offset = update.update_id + 1;
+          }
+        }
+      },
+    });
+    return { adapter, handled };
+  },
+};
 
 /** Lets `turns` macrotasks pass: handlers and stops land between different I/O events. */
 async function turns(count: number): Promise<void> {
   for (let i = 0; i < count; i += 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
-describe.each(FRAMEWORKS)("$name adapter, stopped at an arbitrary moment", (framework) => {
+describe.each([...FRAMEWORKS, GENERIC_LOOP])("$name adapter, stopped at an arbitrary moment", (framework) => {
   it("hands every update to exactly one of two successive runs and leaves none unconfirmed, never waiting on the throttle", async () => {
     await fc.assert(
       fc.asyncProperty(
