@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runDemoCommand } from "./demo-command.js";
+import { runDoctorCommand } from "./doctor-command.js";
 import { runEmulatorCommand } from "./emulator-command.js";
 
 const USAGE = `usage: polling-supervisor <command> [options]
@@ -7,11 +8,13 @@ const USAGE = `usage: polling-supervisor <command> [options]
 commands:
   demo                             run the demo (from a clone of the repository: npm run demo)
   emulator [--port N] [--host H]   run the Bot API emulator (polling-supervisor/testing) over HTTP
+  doctor [options]                 check a deployment: bot, webhook, pending updates, lock holder (token from BOT_TOKEN)
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   demo: runDemoCommand,
   emulator: runEmulatorCommand,
+  doctor: runDoctorCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

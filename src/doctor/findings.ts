@@ -38,7 +38,7 @@ export function malformedToken(source: string, reason: string): Finding {
     level: "problem",
     code: "INVALID_TOKEN",
     message: `the token from ${source} is not usable: ${reason}`,
-    action: `fix ${source}: it must hold exactly the token @BotFather gave you (<digits>:<secret>)`,
+    action: `fix ${source}: it must hold exactly the token @BotFather gave you, <digits>:<secret>`,
   };
 }
 
@@ -169,11 +169,16 @@ export function lockHolderDead(lock: LockReport, holder: HolderRecord, next: str
   };
 }
 
-export function lockLeaseExpired(lock: LockReport, holder: HolderRecord): Finding {
+/** `alive` is `null` when the holder runs on another host. */
+export function lockLeaseExpired(lock: LockReport, holder: HolderRecord, alive: boolean | null): Finding {
+  const why =
+    alive === null
+      ? "its lease ran out without renewal; it runs on another host, so whether its process is alive cannot be checked from here"
+      : "its process is alive but stopped renewing the lease (hung, paused, or a blocked event loop)";
   return {
     level: "warn",
     code: "LOCK_LEASE_EXPIRED",
-    message: `lock "${lock.name}" (${lock.location}) was held by ${describeHolder(holder)}, whose process is alive but stopped renewing its lease (hung, paused, or a blocked event loop)`,
+    message: `lock "${lock.name}" (${lock.location}) was held by ${describeHolder(holder)}; ${why}`,
     action: "look at that process (it should have stopped polling on its own); the next instance takes the lock over",
   };
 }

@@ -14,7 +14,12 @@ export interface TokenSources {
 
 export type TokenReading =
   | { readonly ok: true; readonly token: string; readonly botId: string; readonly findings: readonly Finding[] }
-  | { readonly ok: false; readonly findings: readonly Finding[] };
+  | {
+      readonly ok: false;
+      /** What was read, if anything: never shown, but kept so that output can be scrubbed of it. */
+      readonly rejected: string | undefined;
+      readonly findings: readonly Finding[];
+    };
 
 /**
  * Reads and checks the token. Every failure is a finding whose message names
@@ -22,7 +27,7 @@ export type TokenReading =
  */
 export async function readToken(sources: TokenSources): Promise<TokenReading> {
   if (sources.tokenFile !== undefined) return readTokenFile(sources.tokenFile);
-  if (sources.envToken === undefined || sources.envToken === "") return { ok: false, findings: [missingToken()] };
+  if (sources.envToken === undefined || sources.envToken === "") return { ok: false, rejected: undefined, findings: [missingToken()] };
   return checkShape(sources.envToken, "BOT_TOKEN", []);
 }
 
@@ -32,7 +37,7 @@ async function readTokenFile(file: string): Promise<TokenReading> {
   try {
     [text, { mode }] = await Promise.all([readFile(file, "utf8"), stat(file)]);
   } catch (error) {
-    return { ok: false, findings: [tokenFileUnreadable(file, errorCode(error))] };
+    return { ok: false, rejected: undefined, findings: [tokenFileUnreadable(file, errorCode(error))] };
   }
   const findings: Finding[] = [];
   if (process.platform !== "win32" && (mode & 0o077) !== 0) findings.push(tokenFileReadableByOthers(file, mode));
@@ -46,12 +51,13 @@ function checkShape(token: string, source: string, findings: Finding[]): TokenRe
     return { ok: true, token, botId, findings };
   } catch (error) {
     if (!(error instanceof InvalidTokenError)) throw error;
-    return { ok: false, findings: [...findings, malformedToken(source, lowerFirst(error.message))] };
+    return { ok: false, rejected: token, findings: [...findings, malformedToken(source, asClause(error.message))] };
   }
 }
 
-function lowerFirst(text: string): string {
-  return text.charAt(0).toLowerCase() + text.slice(1);
+/** An InvalidTokenError message as a clause: lower-case start, no final period. */
+function asClause(text: string): string {
+  return (text.charAt(0).toLowerCase() + text.slice(1)).replace(/\.$/, "");
 }
 
 function errorCode(error: unknown): string {

@@ -68,12 +68,17 @@ describe.each([
   "examples/grammy-runner-redis.ts",
   "examples/telegraf-postgres.ts",
 ])("%s", (script) => {
-  it("two copies: one polls, SIGTERM hands over, every message answered exactly once, no 409 heard", async () => {
+  it("copies: one polls, a waiting one stops cleanly, SIGTERM hands over, every message answered exactly once, no 409 heard", async () => {
     const a = replica("A", script);
     await a.waitForLine(/polling started/);
     const b = replica("B", script);
-    await b.waitForLine(/standby/);
-    expect(b.lines.join("\n")).not.toMatch(/polling started/);
+    const c = replica("C", script);
+    await Promise.all([b.waitForLine(/standby/), c.waitForLine(/standby/)]);
+    // A copy stopped while it waits leaves the queue and exits like any other.
+    c.child.kill("SIGTERM");
+    await expect(c.exited).resolves.toEqual({ code: null, signal: "SIGTERM" });
+    expect(c.lines.join("\n")).toMatch(/SIGTERM received[\s\S]*stopped \(stopped\)/);
+    expect([...b.lines, ...c.lines].join("\n")).not.toMatch(/polling started/);
 
     bot.startUpdateStream({ ratePerSecond: 100, count: COUNT });
     await bot.waitFor((s) => s.replies.length >= COUNT / 4);

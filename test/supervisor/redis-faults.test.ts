@@ -3,12 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PollingSupervisorError } from "../../src/errors.js";
 import { redisLock } from "../../src/locks/redis.js";
 import type { LockBackend } from "../../src/locks/types.js";
+import type { SupervisorOptions } from "../../src/supervisor/options.js";
 import { PollingSupervisor } from "../../src/supervisor/polling-supervisor.js";
 import { createBotApiEmulator, type BotApiEmulator, type BotControl, type BotSnapshot } from "../../src/testing/index.js";
 import { parseBotToken } from "../../src/token.js";
 import { loopBot, type LoopBot } from "../helpers/loop-bot.js";
 import { PrivateRedisServer } from "../helpers/redis-server.js";
 import { makeToken } from "../helpers/tokens.js";
+import { PersistentRedisServer } from "../fixtures/persistent-redis-server.js";
 
 // Supervisors (in this process, each with its own lock backend, as separate processes
 // would have) on a private redis-server that the tests kill, restart, SIGSTOP and SIGCONT.
@@ -68,8 +70,8 @@ function track<T extends LockBackend>(lock: T): T {
 }
 
 /** A backend on its own ioredis client, as another process would have. */
-function lockOnOwnClient(): LockBackend {
-  const client = new Redis(server.url, { maxRetriesPerRequest: 0 });
+function lockOnOwnClient(url = server.url): LockBackend {
+  const client = new Redis(url, { maxRetriesPerRequest: 0 });
   client.on("error", () => undefined);
   cleanups.push(() => client.disconnect());
   return track(redisLock({ client, retryIntervalMs: 100 }));
@@ -80,10 +82,14 @@ function note(entry: string): void {
   eventTimes.set(entry, now());
 }
 
-function supervisor(name: string, lock: LockBackend): { supervisor: PollingSupervisor; loop: LoopBot } {
+function supervisor(
+  name: string,
+  lock: LockBackend,
+  timing: Partial<Pick<SupervisorOptions, "ttlMs" | "renewDeadlineMs">> = {},
+): { supervisor: PollingSupervisor; loop: LoopBot } {
   const loop = loopBot({ token, apiRoot: emulator.apiRoot, reply: true });
-  const s = new PollingSupervisor({ adapter: loop.adapter, lock, ttlMs: TTL_MS, logger: false, instanceId: name });
-  s.on("standby", () => note(`${name} standby`));
+  const s = new PollingSupervisor({ adapter: loop.adapter, lock, ttlMs: TTL_MS, ...timing, logger: false, instanceId: name });
+  s.on("standby", (e) => note(`${name} standby (held by ${e.holder?.instanceId ?? "?"})`));
   s.on("lockAcquired", () => note(`${name} lockAcquired`));
   s.on("pollingStarted", () => note(`${name} pollingStarted`));
   s.on("lockLost", (e) => note(`${name} lockLost ${e.reason}`));
@@ -179,6 +185,7 @@ describe("a supervisor on Redis under server faults", () => {
     const { supervisor: b, loop: loopB } = supervisor("b", lockOnOwnClient());
     void b.start().catch(() => undefined);
     await until(() => b.state === "standby", "b in standby");
+    expect(events).toContain("b standby (held by a)");
     bot.startUpdateStream({ ratePerSecond: 50, count: 150 });
     await bot.waitFor((s) => s.replies.length >= 20);
 
@@ -198,9 +205,14 @@ describe("a supervisor on Redis under server faults", () => {
     const snapshot = await bot.waitFor((s) => s.streams[0]?.active === false && s.updates.every((u) => u.confirmed), {
       timeoutMs: 20_000,
     });
-    expect(events.slice(0, 4)).toEqual(["a lockAcquired", "a pollingStarted", "b standby", "a lockLost expired"]);
-    expect(events.filter((e) => e.startsWith("b "))).toEqual(["b standby", "b lockAcquired", "b pollingStarted"]);
+    expect(events.slice(0, 4)).toEqual(["a lockAcquired", "a pollingStarted", "b standby (held by a)", "a lockLost expired"]);
+    expect(events.filter((e) => e.startsWith("b "))).toEqual(["b standby (held by a)", "b lockAcquired", "b pollingStarted"]);
     expect(conflictsHeard(snapshot)).toBe(0);
+    // Nothing polled between A's loss and B's grant: A's long poll was aborted, and A sent no other.
+    const lostAt = eventTimes.get("a lockLost expired")!;
+    expect(snapshot.getUpdates.filter((g) => g.start > lostAt && g.start < eventTimes.get("b lockAcquired")!)).toEqual([]);
+    const lastOfA = snapshot.getUpdates.filter((g) => g.start < lostAt).at(-1)!;
+    expect(lastOfA.clientGoneAt ?? lastOfA.end).toBeLessThan(eventTimes.get("b lockAcquired")!);
     // No update lost; the one batch A had not confirmed when it stopped may come again.
     const handled = [...loopA.handled, ...loopB.handled];
     expect(new Set(handled).size).toBe(150);
@@ -209,5 +221,34 @@ describe("a supervisor on Redis under server faults", () => {
     // The key is B's: A's renewals and release, answered after SIGCONT, did not touch it.
     const stored = JSON.parse(String(await server.command("GET", lockKey))) as { holder: { instanceId: string } };
     expect(stored.holder.instanceId).toBe("b");
+  });
+
+  it("server killed and restarted with its data (AOF): the holder reports lockLost before an instance on the restarted server is granted", async () => {
+    const persistent = await PersistentRedisServer.start();
+    cleanups.push(() => persistent.stop());
+    // A wide margin between the renew deadline and the TTL, so the key surely outlives the restart.
+    const timing = { ttlMs: 4000, renewDeadlineMs: 2000 };
+    const { supervisor: a } = supervisor("a", track(redisLock({ url: persistent.url })), timing);
+    await a.start();
+    await bot.waitFor((s) => s.longPollPending);
+
+    await persistent.kill();
+    await until(() => events.includes("a lockLost expired"), "a lockLost");
+    const polls = bot.snapshot().getUpdates.length;
+    await persistent.restart();
+
+    // Another instance joins the restarted server at once: it finds A's key, and waits for it to expire.
+    const { supervisor: b } = supervisor("b", lockOnOwnClient(persistent.url), timing);
+    await b.start();
+    expect(events.filter((e) => e.startsWith("a "))).toEqual(["a lockAcquired", "a pollingStarted", "a lockLost expired", "a stopped lock-lost"]);
+    expect(events.filter((e) => e.startsWith("b "))).toEqual(["b standby (held by a)", "b lockAcquired", "b pollingStarted"]);
+    // (A's release, queued while Redis was down, may free the key before it expires: A stopped polling long before.)
+    expect(events.indexOf("a lockLost expired")).toBeLessThan(events.indexOf("b standby (held by a)"));
+    expect(a.state).toBe("stopped");
+    // A sent nothing after its loss; the polls since are B's.
+    const snapshot = bot.snapshot();
+    expect(snapshot.getUpdates.slice(polls).every((g) => g.start > eventTimes.get("b lockAcquired")!)).toBe(true);
+    bot.pushMessage("after the restart");
+    expect(conflictsHeard(await bot.waitFor((s) => s.replies.length === 1 && s.updates.every((u) => u.confirmed)))).toBe(0);
   });
 });

@@ -1,0 +1,92 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createBotApiEmulator, type BotApiEmulator, type BotSnapshot } from "../src/testing/index.js";
+import type { BackendKind, LockSpec } from "./fixtures/locks.js";
+
+export const REDIS_URL = process.env["BENCH_REDIS_URL"] ?? "redis://127.0.0.1:6379";
+export const DATABASE_URL = process.env["BENCH_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
+/** Updates per second pushed during the graceful handovers. */
+export const STREAM_RATE = 200;
+
+/** What one bench run shares between its suites. */
+export interface BenchContext {
+  readonly quick: boolean;
+  readonly emulator: BotApiEmulator;
+  /** Unique per run: Redis key prefix, lock directory, PostgreSQL table. */
+  readonly runId: string;
+  readonly lockDir: string;
+  readonly redisKeyPrefix: string;
+  readonly pgTable: string;
+  /** A lock spec for `kind` with this run's locations. */
+  lockSpec(kind: BackendKind): LockSpec;
+  /** A fresh, well-formed token with its own bot id: a new bot in the emulator, a new lock name. */
+  newToken(): string;
+  log(line: string): void;
+  dispose(): Promise<void>;
+}
+
+export async function createContext(options: { quick: boolean; log: (line: string) => void }): Promise<BenchContext> {
+  // The real server's timing throughout: the 3 s rules are part of what is measured.
+  const emulator = await createBotApiEmulator();
+  const runId = randomBytes(4).toString("hex");
+  const lockDir = mkdtempSync(path.join(tmpdir(), `polling-supervisor-bench-${runId}-`));
+  const redisKeyPrefix = `polling-supervisor-bench:${runId}:`;
+  const pgTable = `polling_supervisor_bench_${runId}`;
+  let nextBotId = 800_000_000 + Math.floor(Math.random() * 100_000_000);
+  return {
+    quick: options.quick,
+    emulator,
+    runId,
+    lockDir,
+    redisKeyPrefix,
+    pgTable,
+    lockSpec(kind) {
+      switch (kind) {
+        case "memory":
+          return { kind, namespace: `bench-${runId}` };
+        case "file":
+          return { kind, dir: lockDir };
+        case "redis":
+          return { kind, url: REDIS_URL, keyPrefix: redisKeyPrefix };
+        case "postgres":
+          return { kind, connectionString: DATABASE_URL, tableName: pgTable };
+      }
+    },
+    newToken() {
+      nextBotId += 1 + Math.floor(Math.random() * 1000);
+      const token = `${nextBotId}:${randomBytes(27).toString("base64url").slice(0, 35)}`;
+      emulator.registerBot(token);
+      return token;
+    },
+    log: options.log,
+    async dispose() {
+      await emulator.close();
+      rmSync(lockDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The emulator's view of the getUpdates that opened a poll: the first long poll after `since` (one sent with `timeout > 0`). */
+export function firstLongPollAfter(snapshot: BotSnapshot, since: number) {
+  return snapshot.getUpdates.find((g) => g.start > since && Number(g.params["timeout"] ?? 0) > 0);
+}
+
+/** 409 answers that reached a client still connected: two pollers at once (none for a supervised bot). */
+export function conflictsHeard(snapshot: BotSnapshot): number {
+  return snapshot.getUpdates.filter((g) => g.outcome.kind === "conflict" && g.clientGoneAt === undefined).length;
+}
+
+/** Duplicates and misses in what handlers saw, against the update ids 1..pushed the emulator handed out. */
+export function countLostAndDuplicated(pushed: number, handled: readonly number[]): { lost: number; duplicated: number; handled: number } {
+  const seen = new Set<number>();
+  let duplicated = 0;
+  for (const id of handled) {
+    if (seen.has(id)) duplicated += 1;
+    seen.add(id);
+  }
+  let lost = 0;
+  for (let id = 1; id <= pushed; id++) if (!seen.has(id)) lost += 1;
+  return { lost, duplicated, handled: seen.size };
+}

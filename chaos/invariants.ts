@@ -1,0 +1,106 @@
+import type { BotSnapshot } from "../src/testing/index.js";
+import { redactTokens } from "../src/token.js";
+import type { DeafReplica } from "./deaf-monitor.js";
+import type { Delivery } from "./delivery.js";
+import type { Incarnation } from "./replica-fleet.js";
+
+/** The invariants a chaos run checks; each violation names one. */
+export type InvariantKind =
+  | "two-pollers"
+  | "lost-update"
+  | "duplicate-without-crash"
+  | "deaf-replica"
+  | "crash"
+  | "hung-on-sigterm"
+  | "webhook-conflict";
+
+export interface Violation {
+  readonly kind: InvariantKind;
+  /** Token-free. */
+  readonly detail: string;
+}
+
+/** What the checks read. */
+export interface RunRecords {
+  readonly snapshot: BotSnapshot;
+  readonly delivery: Delivery;
+  readonly incarnations: readonly Incarnation[];
+  readonly deaf: readonly DeafReplica[];
+  /** Processes that did not exit within the grace period after SIGTERM. */
+  readonly hung: readonly Incarnation[];
+  /** Faults that may take a lease from a live holder (each allows one repeated batch). */
+  readonly leaseLosingFaults: number;
+  /** When the run began, to print offsets. */
+  readonly startedAt: number;
+}
+
+/** Lines a Node process writes when something was not handled. */
+const CRASH_OUTPUT = [
+  /Unhandled ?(promise )?rejection/i,
+  /\buncaught ?exception\b/i,
+  /ERR_UNHANDLED_REJECTION/,
+  /triggerUncaughtException/,
+  /^Node\.js v\d+/,
+  /\[ioredis\] Unhandled error event/,
+  /^\s+at .+:\d+:\d+\)?$/,
+];
+
+/** Checks every invariant of a finished run; an empty list means the run kept them all. */
+export function checkInvariants(records: RunRecords): Violation[] {
+  const violations: Violation[] = [];
+  const offset = (at: number) => `+${((at - records.startedAt) / 1000).toFixed(1)}s`;
+
+  // 1. No two pollers: a 409 "terminated by other getUpdates request" only ever reaches a client that had gone.
+  for (const call of records.snapshot.getUpdates) {
+    if (call.outcome.kind !== "conflict" || call.clientGoneAt !== undefined) continue;
+    const kind = call.outcome.conflict === "poller" ? "two-pollers" : "webhook-conflict";
+    violations.push({ kind, detail: `getUpdates #${call.seq} (sent ${offset(call.start)}) was answered 409 ${call.outcome.conflict} while its client was connected` });
+  }
+
+  // 2. Every update handled at least once.
+  const { delivery } = records;
+  if (delivery.lost > 0) {
+    violations.push({ kind: "lost-update", detail: `${delivery.lost} of ${delivery.sent} messages never answered (update ids ${delivery.lostUpdateIds.join(", ")})` });
+  }
+
+  // 3. Duplicates only after a crash or a lost lease, one batch for each.
+  const pollerKills = records.incarnations.filter((i) => {
+    const kill = i.signals.find((s) => s.signal === "SIGKILL");
+    return kill !== undefined && i.getUpdatesAt.some((t) => t < kill.at);
+  }).length;
+  const leaseLosses = records.incarnations.filter((i) => i.lines.some((l) => /\block lost\b/.test(l.text))).length;
+  const allowance = pollerKills + Math.max(leaseLosses, records.leaseLosingFaults);
+  if (delivery.duplicateBatches > allowance) {
+    violations.push({
+      kind: "duplicate-without-crash",
+      detail: `${delivery.duplicated} duplicate answers from ${delivery.duplicateBatches} batches, but only ${pollerKills} poller kills and ${leaseLosses} lost leases`,
+    });
+  }
+
+  // 4. No replica left deaf.
+  for (const deaf of records.deaf) {
+    violations.push({ kind: "deaf-replica", detail: `${deaf.id} said it polls but sent no getUpdates for ${deaf.silentMs} ms (at ${offset(deaf.at)}; last line "${redactTokens(deaf.lastLine)}")` });
+  }
+
+  // 5. Nothing unhandled anywhere; every exit is one we asked for or the example's own.
+  for (const incarnation of records.incarnations) {
+    const crashLine = incarnation.lines.find((l) => CRASH_OUTPUT.some((pattern) => pattern.test(l.text)));
+    if (crashLine) {
+      violations.push({ kind: "crash", detail: `${incarnation.id} wrote "${redactTokens(crashLine.text).slice(0, 200)}" at ${offset(crashLine.at)}` });
+      continue;
+    }
+    const exit = incarnation.exit;
+    if (!exit) continue;
+    const asked = new Set(incarnation.signals.map((s) => s.signal));
+    const byOurSignal = exit.signal !== null && asked.has(exit.signal);
+    const byItself = exit.signal === null && (exit.code === 0 || exit.code === 1);
+    if (!byOurSignal && !byItself) {
+      violations.push({ kind: "crash", detail: `${incarnation.id} exited with ${exit.signal ?? `code ${String(exit.code)}`} at ${offset(exit.at)}` });
+    }
+  }
+
+  for (const incarnation of records.hung) {
+    violations.push({ kind: "hung-on-sigterm", detail: `${incarnation.id} did not exit after SIGTERM; last line "${redactTokens(incarnation.lines.at(-1)?.text ?? "")}"` });
+  }
+  return violations;
+}
