@@ -44,6 +44,8 @@ export interface FleetOptions {
   /** The emulator's port; each replica reaches it through its own proxy. */
   readonly emulatorPort: number;
   readonly random: Random;
+  /** How long a process whose run ended may linger before the health check replaces it, ms. */
+  readonly healthCheckMs: number;
   /** Restart delay after an exit, ms: [min, max]. */
   readonly restartDelayMs: readonly [number, number];
   /** Called for every line and lifecycle event, for the progress log. */
@@ -63,7 +65,10 @@ export class ReplicaFleet {
   readonly #counts = new Map<number, number>();
   readonly #pendingRestarts = new Set<Promise<void>>();
   #restarting = true;
+  /** Processes started again after they exited. */
   restarts = 0;
+  /** Processes whose run had ended but that did not exit, replaced by the health check. */
+  healthReplacements = 0;
 
   constructor(options: FleetOptions) {
     this.#options = options;
@@ -152,10 +157,12 @@ export class ReplicaFleet {
     }
     await Promise.all(
       live.map(async (incarnation) => {
+        let timer: NodeJS.Timeout | undefined;
         const exited = await Promise.race([
           incarnation.replica.exited.then(() => true),
-          new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs)),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), graceMs))),
         ]);
+        clearTimeout(timer);
         if (!exited) {
           hung.push(incarnation);
           this.signal(incarnation, "SIGKILL", "hung");
@@ -190,8 +197,27 @@ export class ReplicaFleet {
       incarnation.phase = phase;
     }
     const stopped = /stopped \(([a-z-]+)\)/.exec(text);
-    if (stopped) incarnation.stopReason = stopped[1];
+    if (stopped) {
+      incarnation.stopReason = stopped[1];
+      this.#replaceIfLingering(incarnation);
+    }
     this.#options.onEvent?.(incarnation, text);
+  }
+
+  /**
+   * The README's health check: an instance whose run ended is unhealthy. The
+   * examples do not exit when their run ends with lock-lost or conflict, so the
+   * platform replaces such a process (SIGTERM, then the usual restart).
+   */
+  #replaceIfLingering(incarnation: Incarnation): void {
+    if (incarnation.signals.length > 0) return;
+    const timer = setTimeout(() => {
+      if (incarnation.exit === undefined && incarnation.signals.length === 0 && this.#restarting) {
+        this.healthReplacements += 1;
+        this.signal(incarnation, "SIGTERM", "health");
+      }
+    }, this.#options.healthCheckMs);
+    void incarnation.replica.exited.then(() => clearTimeout(timer));
   }
 
   #onExit(incarnation: Incarnation, code: number | null, signal: NodeJS.Signals | null, proxy: ApiProxy): void {

@@ -24,6 +24,8 @@ export interface ChaosReport {
   readonly storeFaults: Readonly<Record<string, number>>;
   /** Processes started again after they exited. */
   readonly restarts: number;
+  /** Processes whose run had ended (lock-lost, conflict) but that stayed up, replaced by the health check. */
+  readonly healthReplacements: number;
   readonly updates: {
     readonly sent: number;
     readonly handled: number;
@@ -60,7 +62,7 @@ export function formatTable(reports: readonly ChaosReport[]): string {
     ["SIGKILLs (of the poller)", (r) => `${r.kills} (${r.killsOfPoller})`],
     ["SIGTERMs (of the poller)", (r) => `${r.gracefulStops} (${r.gracefulStopsOfPoller})`],
     ["store faults", (r) => Object.entries(r.storeFaults).map(([k, n]) => `${k} ${n}`).join(", ") || "-"],
-    ["restarts", (r) => String(r.restarts)],
+    ["restarts (health-check replacements)", (r) => `${r.restarts} (${r.healthReplacements})`],
     ["updates sent", (r) => String(r.updates.sent)],
     ["handled", (r) => String(r.updates.handled)],
     ["duplicated (batches)", (r) => `${r.updates.duplicated} (${r.updates.duplicateBatches})`],

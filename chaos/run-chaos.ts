@@ -88,6 +88,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
     emulatorPort: Number(new URL(emulator.apiRoot).port),
     random,
     restartDelayMs: [200, 1500],
+    healthCheckMs: 2_000,
     onEvent: (incarnation, text) => {
       if (isMilestone(text)) note(`${incarnation.id} ${text.replace(/^\[polling-supervisor \w+\] /, "")}`);
     },
@@ -161,6 +162,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
       gracefulStopsOfPoller: actions.filter((a) => a.kind === "sigterm" && a.targetWasPolling).length,
       storeFaults: countBy(actions.filter((a) => a.fault && !a.error).map((a) => a.fault!.kind)),
       restarts: fleet.restarts,
+      healthReplacements: fleet.healthReplacements,
       updates: {
         sent: delivery.sent,
         handled: delivery.handled,

@@ -8,7 +8,8 @@ export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test";
 
 /**
  * The PostgreSQL lock store on the shared server. Every replica connects
- * with its own `application_name` (PGAPPNAME), so faults hit only this run's
+ * with this run's `application_name` (a parameter of DATABASE_URL, which pg
+ * lets win over the backend's own "polling-supervisor"), so faults hit only this run's
  * sessions: `pg_terminate_backend` of the session holding the advisory lock,
  * of the sessions waiting for it, or of every session of the run (what a
  * server restart does to them, without restarting a server others use).
@@ -42,7 +43,7 @@ export async function createPostgresStore(databaseUrl = DEFAULT_DATABASE_URL): P
     example: "examples/telegraf-postgres.ts",
     longPollTimeoutSeconds: 50,
     faultKinds: ["pg-terminate-holder", "pg-terminate-waiters", "pg-terminate-all"],
-    env: () => ({ DATABASE_URL: databaseUrl, PGAPPNAME: applicationName }),
+    env: () => ({ DATABASE_URL: withApplicationName(databaseUrl, applicationName) }),
     async injectFault(kind: string, _random: Random): Promise<StoreFaultRecord> {
       const advisory = (granted: boolean) =>
         `exists (select 1 from pg_locks l where l.pid = a.pid and l.locktype = 'advisory' and l.granted = ${granted})`;
@@ -65,4 +66,10 @@ export async function createPostgresStore(databaseUrl = DEFAULT_DATABASE_URL): P
     },
     close: () => admin.end(),
   };
+}
+
+function withApplicationName(databaseUrl: string, applicationName: string): string {
+  const url = new URL(databaseUrl);
+  url.searchParams.set("application_name", applicationName);
+  return url.toString();
 }

@@ -1,5 +1,5 @@
 import { BotApiError } from "../errors.js";
-import { parseBotToken, redactTokens } from "../token.js";
+import { parseBotToken, redactError, redactTokens } from "../token.js";
 
 /** Options for {@link createBotApiClient}. */
 export interface BotApiClientOptions {
@@ -59,11 +59,14 @@ export function createBotApiClient(options: BotApiClientOptions): BotApiClient {
   };
 }
 
-/** fetch errors may carry the request URL, and so the token: strip it. */
+/**
+ * fetch errors may carry the request URL, and so the token: strip it. Errors
+ * whose message cannot be rewritten (a DOMException's is a getter) are kept
+ * as they are unless the message itself holds a token.
+ */
 function scrub(error: unknown): unknown {
-  if (error instanceof Error) {
-    error.message = redactTokens(error.message);
-    if (error.stack) error.stack = redactTokens(error.stack);
-  }
-  return error;
+  if (!(error instanceof Error)) return error;
+  redactError(error);
+  if (redactTokens(error.message) === error.message) return error;
+  return Object.assign(new Error(redactTokens(error.message)), { name: error.name });
 }

@@ -9,7 +9,7 @@ const USAGE = `usage: BOT_TOKEN=... polling-supervisor doctor [options]
 Checks a deployment: which bot the token belongs to, whether a webhook is set,
 pending updates, the last webhook error, and who holds the lock. Never sends
 getUpdates. The token comes from BOT_TOKEN or --token-file, never from the
-command line (--token is refused). See docs/doctor.md.
+command line (--token is refused).
 
 options:
   --token-file PATH     read the token from this file (wins over BOT_TOKEN)
@@ -20,7 +20,8 @@ options:
   --postgres URL|VAR    the postgresLock connection string, or an environment variable's name
   --lock-name NAME      the lock's name (default bot-<botId>, the supervisor's default)
   --timeout-ms MS       how long each Bot API call may take (default 10000)
-  --json                print the report as JSON (see docs/doctor.md for its shape)
+  --json                print the report as JSON: { version, status, exitCode, bot, webhook,
+                        pendingUpdateCount, lock, findings: [{ level, code, message, action }] }
 
 exit codes: 0 healthy, 1 problems found (401 Unauthorized included), 2 could not check
 (missing or malformed token, Bot API or lock store unreachable, bad arguments)

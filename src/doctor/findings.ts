@@ -143,7 +143,7 @@ export function pendingUpdates(count: number, webhookSet: boolean): Finding {
     code: "PENDING_UPDATES",
     message: `${plural(count, "update")} waiting on Telegram: nothing has fetched ${count === 1 ? "it" : "them"} yet`,
     action: webhookSet
-      ? "they wait for webhook delivery; delete the webhook (--delete-webhook) so a polling instance fetches them"
+      ? "pending updates wait for webhook delivery; delete the webhook (--delete-webhook) so a polling instance fetches them"
       : "normal for a moment; if the count keeps growing, no instance polls: start one (updates are kept 24 h; do not drop them)",
   };
 }

@@ -12,7 +12,7 @@ export function formatReport(report: DoctorReport, context: { readonly apiRoot: 
   lines.push("", verdict(report));
   const unchecked: string[] = [];
   if (report.lock === null) unchecked.push("the lock (pass --lock-dir DIR, --redis URL or --postgres URL)");
-  unchecked.push("whether something outside the lock polls (doctor never sends getUpdates; see docs/doctor.md)");
+  unchecked.push("whether something outside the lock polls (doctor never sends getUpdates: a probe cannot see another poller, and a long one would kick it)");
   lines.push(`not checked: ${unchecked.join("; ")}`);
   return `${lines.join("\n")}\n`;
 }

@@ -78,8 +78,11 @@ export async function inspectBot(request: BotInspectionRequest): Promise<BotInsp
     else {
       deleted = true;
       const after = await call<WebhookInfo>("getWebhookInfo");
-      if (after instanceof Failure) findings.push(after.finding);
-      else current = after;
+      // Unverified, but deleteWebhook answered ok: go by that, with the failed check reported beside it.
+      if (after instanceof Failure) {
+        findings.push(after.finding);
+        current = { ...info, url: "" };
+      } else current = after;
     }
   }
 
@@ -118,20 +121,31 @@ async function callOrFail<T>(
   request: BotInspectionRequest,
   apiRoot: string,
 ): Promise<T | Failure> {
+  // Not AbortSignal.timeout(): its DOMException reason has a read-only message, which the client's token scrubbing cannot rewrite.
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(new CallTimeoutError(request.timeoutMs)), request.timeoutMs);
   try {
-    return await client.call<T>(method, payload, AbortSignal.timeout(request.timeoutMs));
+    return await client.call<T>(method, payload, timeout.signal);
   } catch (error) {
     if (error instanceof BotApiError) {
       if (error.errorCode === 401) return new Failure(unauthorized(request.botId));
       return new Failure(apiError(method, error.errorCode, redactTokens(error.description), error.parameters.retry_after));
     }
-    return new Failure(apiUnreachable(displayApiRoot(apiRoot), describeFetchError(error, request.timeoutMs)));
+    return new Failure(apiUnreachable(displayApiRoot(apiRoot), describeFetchError(error)));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+class CallTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
   }
 }
 
 /** Why a request got no answer: the fetch error and its cause (`ECONNREFUSED`, `ENOTFOUND`), tokens redacted. */
-function describeFetchError(error: unknown, timeoutMs: number): string {
-  if (error instanceof Error && error.name === "TimeoutError") return `no answer within ${timeoutMs} ms`;
+function describeFetchError(error: unknown): string {
+  if (error instanceof CallTimeoutError) return error.message;
   const message = error instanceof Error ? error.message : String(error);
   const cause = error instanceof Error ? error.cause : undefined;
   let detail = "";

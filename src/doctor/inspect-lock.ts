@@ -1,9 +1,7 @@
-import { redactTokens } from "../token.js";
-import { lockBackendUnavailable } from "./findings.js";
 import { inspectFileLock } from "./inspect-file-lock.js";
 import { inspectPostgresLock } from "./inspect-postgres-lock.js";
 import { inspectRedisLock } from "./inspect-redis-lock.js";
-import { freeLockReport, type LockInspection } from "./lock-report.js";
+import { freeLockReport, uncheckedLock, type LockInspection } from "./lock-report.js";
 
 /** Which lock store to look in: `--lock-dir`, `--redis` or `--postgres`. */
 export type LockTarget =
@@ -24,7 +22,6 @@ export async function inspectLock(target: LockTarget, name: string): Promise<Loc
     }
   } catch (error) {
     // A backend that could not even be created (bad option, missing package); the message never holds a password.
-    const lock = { ...freeLockReport(target.kind, name, target.kind), state: "unchecked" as const };
-    return { lock, findings: [lockBackendUnavailable(lock, redactTokens(error instanceof Error ? error.message : String(error)))] };
+    return uncheckedLock(freeLockReport(target.kind, name, target.kind), error);
   }
 }

@@ -15,7 +15,7 @@ export function freeLockReport(backend: LockReport["backend"], name: string, loc
 
 /** The store could not be read: the lock is `unchecked`, and the error says why (backends keep passwords out of it). */
 export function uncheckedLock(lock: LockReport, error: unknown): LockInspection {
-  const reason = redactTokens(error instanceof Error ? error.message : String(error));
+  const reason = redactTokens(error instanceof Error ? error.message : String(error)).replace(/\.$/, "");
   const unchecked: LockReport = { ...lock, state: "unchecked" };
   return { lock: unchecked, findings: [lockBackendUnavailable(unchecked, reason)] };
 }

@@ -2,6 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runDoctor } from "../../src/doctor/run-doctor.js";
 import { createBotApiEmulator, type BotApiEmulator } from "../../src/testing/index.js";
 import { freePort } from "../helpers/redis-server.js";
 import { codes, doctor, doctorJson, finding, makeToken, secretOf } from "./harness.js";
@@ -124,6 +125,31 @@ describe("doctor against the Bot API emulator", () => {
     expect(lastError.level).toBe("warn");
     expect(lastError.message).toContain(`failed at ${report.webhook?.lastErrorDate}: Wrong response from the webhook: 502 Bad Gateway`);
     expect(output).not.toContain(secretOf(token));
+  });
+
+  it("builds a report free of the token before any output scrubbing", async () => {
+    const { token, control } = freshBot();
+    await control.setWebhook({ url: `https://hooks.example.com/bot${token}/hook` });
+    control.reportWebhookError(`delivery to /bot${token}/hook failed`);
+    const { report } = await runDoctor({
+      envToken: token,
+      tokenFile: undefined,
+      apiRoot: emulator.apiRoot,
+      lock: undefined,
+      lockName: undefined,
+      deleteWebhook: true,
+      timeoutMs: 10_000,
+    });
+    expect(JSON.stringify(report)).not.toContain(secretOf(token));
+    expect(report.webhook?.lastErrorMessage).toContain(`/bot${token.slice(0, token.indexOf(":"))}:***/hook`);
+  });
+
+  it("--timeout-ms bounds each Bot API call: a call that takes longer is API_UNREACHABLE (exit 2)", async () => {
+    const { control, args, env } = freshBot();
+    control.injectFault({ method: "getMe", fault: { kind: "latency", ms: 2000 } });
+    const { code, report } = await doctorJson([...args, "--timeout-ms", "100"], env);
+    expect(code).toBe(2);
+    expect(finding(report, "API_UNREACHABLE").message).toContain("no answer within 100 ms");
   });
 
   it("a revoked token: 401 is a problem (exit 1) with what to do; the token is not printed", async () => {

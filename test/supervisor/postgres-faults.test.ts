@@ -73,7 +73,7 @@ function supervisor(name: string): { supervisor: PollingSupervisor; loop: LoopBo
   s.on("standby", () => note(`${name} standby`));
   s.on("lockAcquired", () => note(`${name} lockAcquired`));
   s.on("pollingStarted", () => note(`${name} pollingStarted`));
-  s.on("lockLost", (e) => note(`${name} lockLost`));
+  s.on("lockLost", () => note(`${name} lockLost`));
   s.on("stopped", (e) => note(`${name} stopped ${e.reason}`));
   supervisors.push(s);
   return { supervisor: s, loop };
@@ -104,10 +104,10 @@ describe("a supervisor on PostgreSQL under server faults", () => {
     bot.startUpdateStream({ ratePerSecond: 50, count: 100 });
     await bot.waitFor((s) => s.replies.length >= 20);
 
+    const lockLost = new Promise<string>((resolve) => a.once("lockLost", (e) => resolve(e.reason)));
     const [holder] = (await lockSessions()).filter((s) => s.granted);
     await admin.query("select pg_terminate_backend($1)", [holder!.pid]);
 
-    const lockLost = new Promise<string>((resolve) => a.once("lockLost", (e) => resolve(e.reason)));
     expect(["backend", "refused"]).toContain(await lockLost);
     const { reason, error } = await a.finished;
     expect(reason).toBe("lock-lost");

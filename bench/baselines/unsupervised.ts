@@ -1,0 +1,89 @@
+/**
+ * Baseline: two plain grammY `bot.start()` on one token, as a deploy with
+ * overlap or a second replica runs them. The old instance polls alone for a
+ * moment, the new one starts, updates keep coming; the emulator records the
+ * 409s, who handled what, and when one instance went deaf (its loop ended on
+ * a 409 it heard while its process stays up).
+ */
+import type { BenchContext } from "../context.js";
+import { STREAM_RATE } from "../context.js";
+import { now, sleep, type Worker } from "../workers.js";
+
+export interface UnsupervisedSample {
+  /** The new instance's first getUpdates to the 409 that made one instance deaf, at the emulator; null if none went deaf. */
+  readonly deafAfterMs: number | null;
+  /** Which instance went deaf. "new" means the deploy's new code is the deaf one. */
+  readonly deaf: "old" | "new" | null;
+  readonly conflicts: number;
+  readonly pushed: number;
+  readonly handledByOld: number;
+  readonly handledByNew: number;
+  /** Updates both instances handled. */
+  readonly handledTwice: number;
+  /** Updates neither handled by the end of the sample. */
+  readonly unhandled: number;
+}
+
+let counter = 0;
+
+export async function unsupervisedSample(ctx: BenchContext, oldWorker: Worker, newWorker: Worker): Promise<UnsupervisedSample> {
+  const { emulator } = ctx;
+  const token = ctx.newToken();
+  const control = emulator.bot(token);
+  const oldSlot = `plain-old-${++counter}`;
+  const newSlot = `plain-new-${counter}`;
+  await oldWorker.request({ cmd: "plain", slot: oldSlot, token, apiRoot: emulator.apiRoot });
+  await oldWorker.waitForEvent(oldSlot, "polling");
+  await control.waitFor((s) => s.getUpdates.length > 0);
+  const stream = control.startUpdateStream({ ratePerSecond: STREAM_RATE });
+  await sleep(300);
+  const t0 = now();
+  await newWorker.request({ cmd: "plain", slot: newSlot, token, apiRoot: emulator.apiRoot });
+  // Until one goes deaf, then a little longer: both may still be handling a batch.
+  const deafness = await firstOf([
+    oldWorker.waitForEvent(oldSlot, "loopEnded", 8_000).then(() => "old" as const, () => null),
+    newWorker.waitForEvent(newSlot, "loopEnded", 8_000).then(() => "new" as const, () => null),
+  ]);
+  await sleep(500);
+  const { pushed } = control.stopUpdateStream(stream);
+  await sleep(200);
+  const snapshot = control.snapshot();
+  const [oldStop, newStop] = await Promise.all([oldWorker.stop(oldSlot), newWorker.stop(newSlot)]);
+  oldWorker.forgetSlot(oldSlot);
+  newWorker.forgetSlot(newSlot);
+
+  const getMe = snapshot.calls.filter((c) => c.method === "getMe" && c.time > t0)[0];
+  const newFirstPoll = snapshot.getUpdates.find((g) => g.start > (getMe?.time ?? t0));
+  const heard = snapshot.getUpdates.find((g) => g.outcome.kind === "conflict" && g.clientGoneAt === undefined);
+  const oldIds = new Set(oldStop.handled);
+  const newIds = new Set(newStop.handled);
+  let twice = 0;
+  let unhandled = 0;
+  for (let id = 1; id <= pushed; id++) {
+    if (oldIds.has(id) && newIds.has(id)) twice += 1;
+    if (!oldIds.has(id) && !newIds.has(id)) unhandled += 1;
+  }
+  return {
+    deafAfterMs: heard?.end !== undefined && newFirstPoll ? heard.end - newFirstPoll.start : null,
+    deaf: deafness,
+    conflicts: snapshot.conflicts.poller + snapshot.conflicts.webhook + snapshot.conflicts["set-webhook"],
+    pushed,
+    handledByOld: oldIds.size,
+    handledByNew: newIds.size,
+    handledTwice: twice,
+    unhandled,
+  };
+}
+
+/** The first non-null value, or null once every promise settled with null. */
+function firstOf<T>(promises: readonly Promise<T | null>[]): Promise<T | null> {
+  return new Promise((resolve) => {
+    let left = promises.length;
+    for (const promise of promises) {
+      void promise.then((value) => {
+        if (value !== null) resolve(value);
+        else if (--left === 0) resolve(null);
+      });
+    }
+  });
+}
