@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createBotApiEmulator, type BotApiEmulator, type BotControl, type BotSnapshot } from "../../src/testing/index.js";
+import { createBotApiEmulator, type BotApiEmulator, type BotControl } from "../../src/testing/index.js";
+import { conflictsHeard, repliesPerMessage } from "../helpers/cross-process-handover.js";
 import { killAll, startReplica, type Replica } from "../helpers/replica.js";
 import { makeToken } from "../helpers/tokens.js";
 
@@ -44,20 +45,6 @@ function replica(name: string, script: string): Replica {
   });
   replicas.push(r);
   return r;
-}
-
-/** Message id -> how many replies quoted it. */
-function repliesPerMessage(snapshot: BotSnapshot): Map<number, number> {
-  const counts = new Map<number, number>();
-  for (const reply of snapshot.replies) {
-    if (reply.replyToMessageId !== undefined) counts.set(reply.replyToMessageId, (counts.get(reply.replyToMessageId) ?? 0) + 1);
-  }
-  return counts;
-}
-
-/** 409s answered to a client that was still connected: a poller that heard it. */
-function conflictsHeard(snapshot: BotSnapshot): number {
-  return snapshot.getUpdates.filter((g) => g.outcome.kind === "conflict" && g.clientGoneAt === undefined).length;
 }
 
 const COUNT = 200;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { crashTakeover, gracefulHandover, useHandover } from "../fixtures/cross-process-handover.js";
+import { crashTakeover, gracefulHandover, useHandover } from "../helpers/cross-process-handover.js";
 
 // Two real processes under postgresLock on the shared PostgreSQL (a fresh bot id per test is
 // a fresh advisory key), the emulator in this process, real signals.

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { crashTakeover, fencingTokenOf, gracefulHandover, now, useHandover } from "../fixtures/cross-process-handover.js";
+import { crashTakeover, fencingTokenOf, gracefulHandover, now, useHandover } from "../helpers/cross-process-handover.js";
 
 // Two real processes under redisLock on the shared Redis (a fresh bot id per test is a
 // fresh key), the emulator in this process, real signals. The server itself is never touched.
