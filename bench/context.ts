@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createBotApiEmulator, type BotApiEmulator, type BotSnapshot } from "../src/testing/index.js";
+import { createBotApiEmulator, type BotApiEmulator, type BotControl, type BotSnapshot, type GetUpdatesRecord, type MethodCallRecord } from "../src/testing/index.js";
 import type { BackendKind, LockSpec } from "./fixtures/locks.js";
 
 export const REDIS_URL = process.env["BENCH_REDIS_URL"] ?? "redis://127.0.0.1:6379";
@@ -68,9 +68,33 @@ export async function createContext(options: { quick: boolean; log: (line: strin
   };
 }
 
-/** The emulator's view of the getUpdates that opened a poll: the first long poll after `since` (one sent with `timeout > 0`). */
-export function firstLongPollAfter(snapshot: BotSnapshot, since: number) {
-  return snapshot.getUpdates.find((g) => g.start > since && Number(g.params["timeout"] ?? 0) > 0);
+/** How a new poller started, as the emulator saw it after `t0`. */
+export interface NewPoller {
+  /** Its first long poll (a getUpdates sent with `timeout > 0`). */
+  readonly poll: GetUpdatesRecord;
+  /** Its first Bot API call: the supervisor's preflight getWebhookInfo (absent for a plain bot). */
+  readonly preflight: MethodCallRecord | undefined;
+}
+
+/**
+ * Finds the new poller's start in the records: only a freshly built grammY
+ * Bot sends getMe, so its first long poll is the first one after its getMe,
+ * and its preflight is the last getWebhookInfo before that getMe (an old
+ * holder's own calls come before its release, so before any of these).
+ */
+export function newPollerAfter(snapshot: BotSnapshot, t0: number): NewPoller | undefined {
+  const getMe = snapshot.calls.find((c) => c.method === "getMe" && c.time > t0);
+  if (!getMe) return undefined;
+  const poll = snapshot.getUpdates.find((g) => g.start > getMe.time && Number(g.params["timeout"] ?? 0) > 0);
+  if (!poll) return undefined;
+  const preflight = snapshot.calls.filter((c) => c.method === "getWebhookInfo" && c.time > t0 && c.time <= getMe.time).at(-1);
+  return { poll, preflight };
+}
+
+/** Waits until the emulator has seen the new poller's first long poll after `t0`. */
+export async function waitForNewPoller(control: BotControl, t0: number, timeoutMs = 30_000): Promise<{ poller: NewPoller; snapshot: BotSnapshot }> {
+  const snapshot = await control.waitFor((s) => newPollerAfter(s, t0) !== undefined, { timeoutMs });
+  return { poller: newPollerAfter(snapshot, t0)!, snapshot };
 }
 
 /** 409 answers that reached a client still connected: two pollers at once (none for a supervised bot). */

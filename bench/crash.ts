@@ -6,8 +6,8 @@
  * (ttlMs 10 s, the file lock's 1 s poll), as an application would run.
  */
 import { Redis } from "ioredis";
-import type { BotSnapshot } from "../src/testing/index.js";
-import { REDIS_URL, type BenchContext } from "./context.js";
+import type { BotControl } from "../src/testing/index.js";
+import { REDIS_URL, waitForNewPoller, type BenchContext } from "./context.js";
 import type { LockSpec } from "./fixtures/locks.js";
 import { now, sleep, type Worker, type WorkerSpares } from "./workers.js";
 
@@ -23,13 +23,9 @@ export interface TakeoverSample {
 let slotCounter = 0;
 const nextSlot = (prefix: string) => `${prefix}-${++slotCounter}`;
 
-function readTakeover(snapshot: BotSnapshot, t0: number): Omit<TakeoverSample, "remainingTtlMs"> | null {
-  const getMe = snapshot.calls.find((c) => c.method === "getMe" && c.time > t0);
-  if (!getMe) return null;
-  const poll = snapshot.getUpdates.find((g) => g.start > getMe.time && Number(g.params["timeout"] ?? 0) > 0);
-  if (!poll) return null;
-  const preflight = snapshot.calls.filter((c) => c.method === "getWebhookInfo" && c.time > t0 && c.time <= getMe.time).at(-1);
-  return { gapMs: poll.start - t0, waiterFirstCallMs: preflight ? preflight.time - t0 : null };
+async function readTakeover(control: BotControl, t0: number): Promise<Omit<TakeoverSample, "remainingTtlMs">> {
+  const { poller } = await waitForNewPoller(control, t0);
+  return { gapMs: poller.poll.start - t0, waiterFirstCallMs: poller.preflight ? poller.preflight.time - t0 : null };
 }
 
 /** One holder process per sample, killed with `signal`; the waiter lives in `waiter`. */
@@ -68,8 +64,7 @@ export async function takeoverSeries(
       const t0 = now();
       holder.child.kill(options.signal);
       await options.waiter.waitForEvent(waiterSlot, "polling", 30_000);
-      const sample = readTakeover(emulator.bot(token).snapshot(), t0);
-      if (sample) samples.push(sample);
+      samples.push(await readTakeover(emulator.bot(token), t0));
       await options.waiter.stop(waiterSlot);
       options.waiter.forgetSlot(waiterSlot);
       const exit = await holder.exited;
@@ -132,9 +127,9 @@ export async function redisCrashLanes(
         await Promise.all(
           lanes.map(async (lane, i) => {
             await options.waiter.waitForEvent(lane.waiterSlot, "polling", 30_000);
-            const sample = readTakeover(emulator.bot(lane.token).snapshot(), t0);
+            const sample = await readTakeover(emulator.bot(lane.token), t0);
             const ttl = ttls[i];
-            if (sample) samples.push(ttl !== undefined && ttl >= 0 ? { ...sample, remainingTtlMs: ttl } : sample);
+            samples.push(ttl !== undefined && ttl >= 0 ? { ...sample, remainingTtlMs: ttl } : sample);
             await options.waiter.stop(lane.waiterSlot);
             options.waiter.forgetSlot(lane.waiterSlot);
           }),

@@ -6,7 +6,7 @@
  * costs a handover, not a process start.
  */
 import type { BotSnapshot, GetUpdatesRecord } from "../src/testing/index.js";
-import { conflictsHeard, countLostAndDuplicated, type BenchContext } from "./context.js";
+import { conflictsHeard, countLostAndDuplicated, newPollerAfter, waitForNewPoller, type BenchContext } from "./context.js";
 import type { LockSpec } from "./fixtures/locks.js";
 import { now, sleep, type Worker } from "./workers.js";
 
@@ -108,11 +108,9 @@ export async function handoverSeries(
 
 /** Reads one handover from the records of the stretch that began with its stop. */
 export function analyzeHandover(snapshot: BotSnapshot, t0: number, holder: Role, waiter: Role): HandoverSample {
-  // Only the waiter's fresh Bot sends getMe: its first long poll is the first one after that.
-  const getMe = snapshot.calls.find((c) => c.method === "getMe" && c.time > t0);
-  const poll = snapshot.getUpdates.find((g) => g.start > (getMe?.time ?? t0) && Number(g.params["timeout"] ?? 0) > 0);
-  if (!poll) throw new Error(`no long poll from the waiter after the stop at ${t0} (holder ${holder.slot}, waiter ${waiter.slot})`);
-  const preflight = snapshot.calls.filter((c) => c.method === "getWebhookInfo" && c.time > t0 && c.time <= (getMe?.time ?? poll.start)).at(-1);
+  const poller = newPollerAfter(snapshot, t0);
+  if (!poller) throw new Error(`no long poll from the waiter after the stop at ${t0} (holder ${holder.slot}, waiter ${waiter.slot})`);
+  const { poll, preflight } = poller;
   const confirmRecord: GetUpdatesRecord | undefined = snapshot.getUpdates.find(
     (g) => g.start > t0 && g.start < (preflight?.time ?? poll.start) && Number(g.params["timeout"] ?? 0) === 0,
   );
@@ -158,11 +156,8 @@ export async function laneHandovers(
     await Promise.all(lanes.map(({ holder }) => holder.worker.stop(holder.slot)));
     await Promise.all(
       lanes.map(async ({ token, waiter }) => {
-        await waiter.worker.waitForEvent(waiter.slot, "polling", 30_000);
-        const snapshot = emulator.bot(token).snapshot();
-        const getMe = snapshot.calls.find((c) => c.method === "getMe" && c.time > t0);
-        const poll = snapshot.getUpdates.find((g) => g.start > (getMe?.time ?? t0) && Number(g.params["timeout"] ?? 0) > 0);
-        if (poll) gaps.push(poll.start - t0);
+        const { poller } = await waitForNewPoller(emulator.bot(token), t0);
+        gaps.push(poller.poll.start - t0);
         await waiter.worker.stop(waiter.slot);
       }),
     );

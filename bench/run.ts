@@ -16,7 +16,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { exitIfLockedSeries } from "./baselines/exit-if-locked.js";
-import { unsupervisedSample } from "./baselines/unsupervised.js";
+import { unsupervisedSample, unsupervisedSettled } from "./baselines/unsupervised.js";
 import { renderGapChart } from "./chart.js";
 import { createContext, DATABASE_URL, REDIS_URL, STREAM_RATE, type BenchContext } from "./context.js";
 import { redisCrashLanes, takeoverSeries, type TakeoverSample } from "./crash.js";
@@ -26,7 +26,7 @@ import { cleanUp, collectVersions, machineBasics } from "./machine.js";
 import { evaluateGoals, figures, figuresTable, readmeSection, replaceReadmeSection } from "./report.js";
 import type { BenchResults, MachineInfo } from "./results.js";
 import { DEFAULT_RENEW_INTERVAL_MS, runScale } from "./scale.js";
-import { startupSample, type StartupMode, type StartupSample } from "./startup.js";
+import { startupSample, startupSettled, type StartupMode, type StartupSample } from "./startup.js";
 import { summarize } from "./stats.js";
 import { Worker, WorkerSpares } from "./workers.js";
 import type { ScaleResult } from "./fixtures/scale-worker.js";
@@ -107,6 +107,7 @@ async function main(): Promise<number> {
       for (let rep = 0; rep < plan.startup; rep++) {
         for (const webhook of [false, true]) for (const mode of modes) startup.push(await startupSample(ctx, a, mode, webhook));
       }
+      await startupSettled();
     });
 
     await suite("handover", async () => {
@@ -153,6 +154,7 @@ async function main(): Promise<number> {
 
     await suite("unsupervised", async () => {
       for (let i = 0; i < plan.unsupervised; i++) unsupervised.push(await unsupervisedSample(ctx, a, b));
+      await unsupervisedSettled();
     });
 
     await suite("crash", async () => {

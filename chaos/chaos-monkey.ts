@@ -29,10 +29,11 @@ export interface ChaosMonkeyOptions {
 }
 
 /**
- * Until stopped: every few seconds a random graceful stop (SIGTERM), crash
- * (SIGKILL) or store fault. Signals never take the last running replica
- * (the fleet restarts the ones that exit), so the bot is never down for
- * longer than a takeover.
+ * Until stopped: every few seconds a graceful stop (SIGTERM), a crash
+ * (SIGKILL) or a store fault. Actions are drawn from a shuffled bag holding
+ * each kind once, so even a short run has every kind. Signals never take the
+ * last running replica (the fleet restarts the ones that exit), so the bot
+ * is never down for longer than a takeover.
  */
 export function unleashChaos(options: ChaosMonkeyOptions): { readonly actions: ChaosAction[]; stop(): Promise<void> } {
   const { fleet, store, random } = options;
@@ -42,20 +43,18 @@ export function unleashChaos(options: ChaosMonkeyOptions): { readonly actions: C
     actions.push(action);
     options.onAction?.(action);
   };
+  const kinds = ["SIGTERM", "SIGKILL", ...store.faultKinds] as const;
+  let bag: string[] = [];
 
   const act = async (): Promise<void> => {
-    const kind = random.weighted({
-      sigterm: 1,
-      sigkill: 1,
-      "store-fault": store.faultKinds.length > 0 ? 1 : 0,
-    });
+    if (bag.length === 0) bag = random.shuffle(kinds);
+    const kind = bag.pop()!;
     const at = performance.timeOrigin + performance.now();
-    if (kind === "store-fault") {
-      const faultKind = random.pick(store.faultKinds);
+    if (kind !== "SIGTERM" && kind !== "SIGKILL") {
       try {
-        record({ at, kind, fault: await store.injectFault(faultKind, random) });
+        record({ at, kind: "store-fault", fault: await store.injectFault(kind, random) });
       } catch (error) {
-        record({ at, kind, fault: { kind: faultKind, detail: "failed", mayLoseLease: false }, error: String(error) });
+        record({ at, kind: "store-fault", fault: { kind, detail: "failed", mayLoseLease: false }, error: String(error) });
       }
       return;
     }
@@ -64,8 +63,8 @@ export function unleashChaos(options: ChaosMonkeyOptions): { readonly actions: C
     const poller = fleet.poller();
     const target: Incarnation = poller && random.chance(options.pollerBias) ? poller : random.pick(running);
     const wasPolling = target.phase === "polling";
-    fleet.signal(target, kind === "sigterm" ? "SIGTERM" : "SIGKILL", "chaos");
-    record({ at, kind, target: target.id, targetWasPolling: wasPolling });
+    fleet.signal(target, kind, "chaos");
+    record({ at, kind: kind === "SIGTERM" ? "sigterm" : "sigkill", target: target.id, targetWasPolling: wasPolling });
   };
 
   const loop = (async () => {

@@ -9,8 +9,8 @@ export interface Random {
   chance(p: number): boolean;
   /** One element of a non-empty list. */
   pick<T>(items: readonly T[]): T;
-  /** One key of `weights`, chosen in proportion to its weight (keys with weight 0 never). */
-  weighted<K extends string>(weights: Readonly<Record<K, number>>): K;
+  /** A shuffled copy. */
+  shuffle<T>(items: readonly T[]): T[];
 }
 
 /** mulberry32: small, fast and good enough to spread faults over a run. */
@@ -32,15 +32,13 @@ export function createRandom(seed: number): Random {
       if (items.length === 0) throw new RangeError("pick() needs at least one item");
       return items[Math.floor(next() * items.length)]!;
     },
-    weighted: (weights) => {
-      const entries = (Object.entries(weights) as [keyof typeof weights & string, number][]).filter(([, w]) => w > 0);
-      if (entries.length === 0) throw new RangeError("weighted() needs at least one positive weight");
-      let roll = next() * entries.reduce((sum, [, w]) => sum + w, 0);
-      for (const [key, weight] of entries) {
-        roll -= weight;
-        if (roll < 0) return key;
+    shuffle: (items) => {
+      const copy = [...items];
+      for (let i = copy.length - 1; i > 0; i--) {
+        const j = Math.floor(next() * (i + 1));
+        [copy[i], copy[j]] = [copy[j]!, copy[i]!];
       }
-      return entries.at(-1)![0];
+      return copy;
     },
   };
 }

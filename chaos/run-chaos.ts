@@ -32,6 +32,12 @@ export interface ChaosOptions {
   readonly token?: string;
   /** Pause between two faults, ms. @default [1000, 3000] */
   readonly intervalMs?: readonly [number, number];
+  /**
+   * Run this script instead of the backend's example (relative to `root`);
+   * the harness's own tests use the unsupervised example to show that the
+   * checks catch two pollers. @default the backend's example
+   */
+  readonly script?: string;
   /** Redis only: also restart Redis with its data wiped. @default false */
   readonly redisDataLoss?: boolean;
   /** One line per event, for a progress log; token-free. */
@@ -82,7 +88,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
   const sample = async () => options.onStoreSample?.(await store.contents().catch(() => []));
   const fleet = new ReplicaFleet({
     root: options.root,
-    script: store.example,
+    script: options.script ?? store.example,
     size,
     env: { BOT_TOKEN: token, ...store.env() },
     emulatorPort: Number(new URL(emulator.apiRoot).port),
@@ -93,7 +99,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
       if (isMilestone(text)) note(`${incarnation.id} ${text.replace(/^\[polling-supervisor \w+\] /, "")}`);
     },
   });
-  note(`${store.kind}: ${size} replicas of ${store.example}, ${ratePerSecond} messages/s, seed ${seed}`);
+  const example = options.script ?? store.example;
+  note(`${store.kind}: ${size} replicas of ${example}, ${ratePerSecond} messages/s, seed ${seed}`);
 
   try {
     await fleet.startAll();
@@ -149,9 +156,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
     for (const cause of new Set(gaps.map((g) => g.cause))) byCause[cause] = summarizeGaps(gaps.filter((g) => g.cause === cause));
     const report: ChaosReport = {
       backend: store.kind,
-      example: store.example,
+      example,
       seed,
-      startedAt: new Date(performance.timeOrigin + startedAt - performance.timeOrigin).toISOString(),
+      startedAt: new Date(startedAt).toISOString(),
       chaosDurationMs,
       totalDurationMs: Math.round(now() - startedAt),
       replicas: size,

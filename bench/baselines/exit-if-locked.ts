@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { STREAM_RATE, type BenchContext } from "../context.js";
+import { STREAM_RATE, waitForNewPoller, type BenchContext } from "../context.js";
 import { now } from "../workers.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -62,20 +62,12 @@ export async function exitIfLockedSeries(ctx: BenchContext, reps: number): Promi
       const oldExit = await old.exited;
       const next = startInstance(token, emulator.apiRoot, ctx.lockDir);
       running.push(next);
-      const snapshot = await control.waitFor(
-        (s) => {
-          const getMe = s.calls.find((c) => c.method === "getMe" && c.time > t0);
-          return getMe !== undefined && s.getUpdates.some((g) => g.start > getMe.time && Number(g.params["timeout"] ?? 0) > 0);
-        },
-        { timeoutMs: 20_000 },
-      );
-      const getMe = snapshot.calls.find((c) => c.method === "getMe" && c.time > t0)!;
-      const poll = snapshot.getUpdates.find((g) => g.start > getMe.time && Number(g.params["timeout"] ?? 0) > 0)!;
+      const { poller, snapshot } = await waitForNewPoller(control, t0);
       const firstCall = Math.min(...snapshot.calls.filter((c) => c.time > oldExit.at).map((c) => c.time));
       samples.push({
         overlapExitCode: overlapExit.code,
         overlapExitMs: overlapExit.at - overlapping.startedAt,
-        stopFirstGapMs: poll.start - t0,
+        stopFirstGapMs: poller.poll.start - t0,
         oldExitMs: oldExit.at - t0,
         bootMs: firstCall - next.startedAt,
       });

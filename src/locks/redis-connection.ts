@@ -10,6 +10,8 @@ export interface IORedisClientLike {
   readonly status: string;
   readonly options: { readonly host?: string | undefined; readonly port?: number | undefined; readonly path?: string | undefined };
   call(command: string, ...args: string[]): Promise<unknown>;
+  /** Used only while `status` is `"wait"` (a `lazyConnect` client that has not connected yet). */
+  connect?(): Promise<unknown>;
   duplicate(): IORedisClientLike;
   subscribe(...channels: string[]): Promise<unknown>;
   unsubscribe(...channels: string[]): Promise<unknown>;
@@ -82,10 +84,32 @@ export function assertRedisClient(client: unknown): asserts client is RedisClien
   }
 }
 
+/**
+ * Connects a `lazyConnect` client that has not connected yet, and resolves
+ * once it is ready; `undefined` when there is nothing to wait for. A client
+ * without an offline queue refuses every command until it is ready, so its
+ * first command must wait here. Later, while it reconnects, commands fail at
+ * once (ioredis reconnects on its own).
+ */
+function connectIfWaiting(client: IORedisClientLike, connecting: Map<IORedisClientLike, Promise<void>>): Promise<void> | undefined {
+  if (client.status === "wait" && typeof client.connect === "function" && !connecting.has(client)) {
+    const ready = client
+      .connect()
+      .then(() => undefined)
+      .finally(() => connecting.delete(client));
+    // Awaited by every command that waits for it; this only keeps a failure from counting as unhandled.
+    ready.catch(() => undefined);
+    connecting.set(client, ready);
+  }
+  return connecting.get(client);
+}
+
 class IORedisDriver implements RedisDriver {
   readonly #client: IORedisClientLike;
   readonly #ownsClient: boolean;
   readonly #onMessage = new Map<string, () => void>();
+  /** First connections of lazyConnect clients (the owned command client, the subscriber) in progress. */
+  readonly #connecting = new Map<IORedisClientLike, Promise<void>>();
   #subscriber: IORedisClientLike | undefined;
   #lastError: Error | undefined;
 
@@ -99,14 +123,18 @@ class IORedisDriver implements RedisDriver {
     return this.#lastError;
   }
 
-  command(args: readonly string[]): Promise<unknown> {
+  async command(args: readonly string[]): Promise<unknown> {
+    // An injected client is the caller's to connect; its own offline queue (if any) holds commands meanwhile.
+    if (this.#ownsClient) await connectIfWaiting(this.#client, this.#connecting);
     const [name, ...rest] = args;
     return this.#client.call(name!, ...rest);
   }
 
   async subscribe(channel: string, onMessage: () => void): Promise<void> {
     this.#onMessage.set(channel, onMessage);
-    await this.#subscriberClient().subscribe(channel);
+    const subscriber = this.#subscriberClient();
+    await connectIfWaiting(subscriber, this.#connecting);
+    await subscriber.subscribe(channel);
   }
 
   async unsubscribe(channel: string): Promise<void> {
@@ -225,8 +253,13 @@ async function openUrl(url: string): Promise<RedisDriver> {
   try {
     const { Redis } = await importOptional("ioredis", feature, () => import("ioredis"));
     const client = new Redis(url, {
+      // Connected by the first command (IORedisDriver waits for it to be ready).
       lazyConnect: true,
-      // Fail commands at once while disconnected: renew() must reject, not queue behind a dead socket.
+      // Fail commands at once while disconnected: a renewal queued across an outage is of no use, renew()
+      // must reject so the supervisor retries until its deadline. No offline queue: a command sent while
+      // the socket is down is refused there and then; maxRetriesPerRequest 0: a command in flight when the
+      // socket drops is rejected when it closes, not resent after a reconnect.
+      enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
     });
@@ -243,6 +276,7 @@ async function openUrl(url: string): Promise<RedisDriver> {
     }
     const client = createClient({
       url,
+      // As with ioredis above: commands fail at once while the socket is down, never queued for later.
       disableOfflineQueue: true,
       socket: { reconnectStrategy: (attempt: number) => Math.min(attempt * 100, 1000) },
     });
@@ -418,7 +452,11 @@ export class RedisConnection {
     const message = error instanceof Error ? error.message : String(error);
     const replyError = error instanceof Error && /^(ReplyError|ErrorReply|SimpleError)$/.test(error.constructor.name);
     // "Reached the max retries" (ioredis) and "The client is offline" (node-redis) only say the socket is down; the connection error says why.
-    const offline = error instanceof Error && /^(MaxRetriesPerRequestError|ClientOfflineError)$/.test(error.constructor.name);
+    const offline =
+      error instanceof Error &&
+      (/^(MaxRetriesPerRequestError|ClientOfflineError)$/.test(error.constructor.name) ||
+        // ioredis without an offline queue, and a first connection that closed before it was ready.
+        /^(Stream isn't writeable and enableOfflineQueue options is false|Connection is closed\.)$/.test(error.message));
     const detail = !lastError || replyError || lastError.message === message
       ? message
       : offline

@@ -9,7 +9,19 @@ import type { AcquireRequest, HolderRecord, Lease, LockBackend } from "./types.j
 
 export type { IORedisClientLike, NodeRedisClientLike, RedisClientLike } from "./redis-connection.js";
 
-/** Options for {@link redisLock}. Pass exactly one of `url` and `client`. */
+/**
+ * Options for {@link redisLock}. Pass exactly one of `url` and `client`.
+ *
+ * A Redis that lost its data grants nothing for one TTL: after a restart
+ * without persistence (no AOF or RDB), FLUSHALL or FLUSHDB, a holder from
+ * before may still be polling until its renew deadline, so the first grant
+ * waits until one `ttlMs` (the TTL the grant is asked for) has passed since
+ * the store came back. The same goes for the very first grant on a brand-new
+ * Redis, or under a new `keyPrefix`: it waits one TTL once. A Redis that
+ * persists its data keeps the marker and never waits again. The marker is
+ * `<keyPrefix>epoch`, a key without expiry holding the Redis server time (ms)
+ * when it was first written; delete it only to make the next grant wait.
+ */
 export interface RedisLockOptions {
   /**
    * A Redis URL, `redis://[user:password@]host:port[/db]` or `rediss://...`.
@@ -28,7 +40,10 @@ export interface RedisLockOptions {
   /**
    * Prefix of every key and channel. A lock named `n` lives at
    * `<prefix>lock:n`, its fencing counter at `<prefix>fencing:n`, and its
-   * release channel is `<prefix>released:n`.
+   * release channel is `<prefix>released:n`. `<prefix>epoch` marks since when
+   * Redis has held this prefix's data (one for every lock under the prefix):
+   * a prefix no instance has used yet waits one TTL before its first grant,
+   * as a brand-new Redis does. Every instance of a bot must use the same prefix.
    * @default "polling-supervisor:"
    */
   readonly keyPrefix?: string;
@@ -60,7 +75,10 @@ const MAX_RETRY_INTERVAL_MS = 1000;
  *
  * Works with a single Redis node (or a primary with replicas). The fencing
  * counter lives in Redis, so it only keeps growing across Redis restarts when
- * Redis persists its data.
+ * Redis persists its data. A Redis that lost its data (restart without
+ * persistence, FLUSHALL) refuses grants for one TTL, so that a holder from
+ * before the loss has given its lease up first; a brand-new Redis does too,
+ * once (see {@link RedisLockOptions}).
  *
  * @example
  * ```ts
@@ -124,7 +142,7 @@ interface BackendSettings {
   readonly retryIntervalMs: number | undefined;
 }
 
-/** What one grant attempt found: a lease, or how long the current holder's key still lives. */
+/** What one grant attempt found: a lease, or how long the current holder's key (or the guard after a data loss) still lasts. */
 type Attempt = { readonly lease: RedisLease } | { readonly lease: null; readonly pttlMs: number };
 
 class RedisLockBackend implements LockBackend {
@@ -182,7 +200,7 @@ class RedisLockBackend implements LockBackend {
           const attempt = await abortable(pending, combined);
           if (attempt.lease) return attempt.lease;
           reachedRedis = true;
-          // Retry when the holder's key expires, or at the jittered interval if a release message goes missing.
+          // Retry when the holder's key expires (or the guard after a data loss ends), or at the jittered interval if a release message goes missing.
           const retryMs = this.#retryDelay(request.ttlMs);
           delayMs = attempt.pttlMs >= 0 ? Math.min(attempt.pttlMs + 1, retryMs) : retryMs;
         } catch (error) {
@@ -230,7 +248,7 @@ class RedisLockBackend implements LockBackend {
     const grantedAt = performance.now();
     const granting = connection.evalScript(
       grantScript,
-      [this.#lockKey(request.name), this.#fencingKey(request.name)],
+      [this.#lockKey(request.name), this.#fencingKey(request.name), this.#epochKey()],
       [JSON.stringify(holder), String(ttlMs), randomBytes(8).toString("hex")],
     );
     let reply: unknown;
@@ -300,6 +318,11 @@ class RedisLockBackend implements LockBackend {
 
   #fencingKey(name: string): string {
     return `${this.#settings.keyPrefix}fencing:${name}`;
+  }
+
+  /** Since when (Redis server time) this prefix's data has been in Redis; the grant script keeps it. */
+  #epochKey(): string {
+    return `${this.#settings.keyPrefix}epoch`;
   }
 
   #channel(name: string): string {
@@ -401,7 +424,7 @@ function isGrant(reply: unknown): reply is [1, number, string] {
   return Array.isArray(reply) && reply[0] === 1 && reply.length === 3;
 }
 
-/** The grant script's answer when the lock is held: `[0, pttl]`. */
+/** The grant script's answer when the lock is held, or while it refuses grants after a data loss: `[0, pttl]`. */
 function isRefusal(reply: unknown): reply is [0, number] {
   return Array.isArray(reply) && reply[0] === 0 && reply.length === 2;
 }

@@ -15,6 +15,19 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * The key where redisLock keeps the Redis server time (ms) since which the data
+ * under `keyPrefix` has been there: a grant waits until one TTL has passed since
+ * then, so a Redis that lost its data (or a brand-new one) grants nothing for one
+ * TTL (see `RedisLockOptions` in src/locks/redis.ts).
+ */
+export function epochKey(keyPrefix = "polling-supervisor:"): string {
+  return `${keyPrefix}epoch`;
+}
+
+/** The marker's value for data that has been there for ever: a Redis that has been up a while, not a brand-new one. */
+export const DATA_SINCE_EVER = "0";
+
+/**
  * A private `redis-server` for fault tests (kill, pause, restart) that must
  * never touch the shared Redis. No persistence: a restart starts empty.
  */
@@ -97,6 +110,15 @@ export class PrivateRedisServer {
     } finally {
       socket.destroy();
     }
+  }
+
+  /**
+   * Marks the data under `keyPrefix` as old, so grants are not held back for one
+   * TTL as on a brand-new Redis: the server stands for one that has been up a
+   * while. Lost with the data on the next restart, as a real marker would be.
+   */
+  async markDataOld(keyPrefix?: string): Promise<void> {
+    await this.command("SET", epochKey(keyPrefix), DATA_SINCE_EVER);
   }
 
   /** Kills the server for good (end of the test file). */

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { BackendUnavailableError } from "../../src/errors.js";
 import { redisLock } from "../../src/locks/redis.js";
 import type { HolderRecord, Lease, LockBackend } from "../../src/locks/types.js";
@@ -53,6 +53,12 @@ beforeAll(async () => {
   server = await PrivateRedisServer.start();
 });
 
+beforeEach(async () => {
+  // Each test starts on a server that has been up a while (a brand-new or restarted one grants nothing for
+  // one TTL, see RedisLockOptions); the tests that restart it meet that guard afterwards.
+  await server.markDataOld();
+});
+
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
@@ -62,10 +68,10 @@ afterAll(async () => {
 });
 
 describe("redisLock under Redis faults", () => {
-  it("server killed while a lease is held: renew rejects; after a restart another backend is granted and the old lease is lost", async () => {
+  it("server killed while a lease is held: renew rejects; after a restart another backend is granted (one TTL later) and the old lease is lost", async () => {
     const name = `kill-${randomUUID()}`;
     const a = track(redisLock({ url: server.url, commandTimeoutMs: 500 }));
-    const lease = (await a.tryAcquire({ name, holder: holder("a"), ttlMs: 5_000 }))!;
+    const lease = (await a.tryAcquire({ name, holder: holder("a"), ttlMs: 1_000 }))!;
     expect(lease).not.toBeNull();
 
     await server.kill();
@@ -74,7 +80,9 @@ describe("redisLock under Redis faults", () => {
 
     await server.restart();
     const b = track(redisLock({ client: otherProcessClient() }));
-    const taken = await b.tryAcquire({ name, holder: holder("b"), ttlMs: 5_000 });
+    // The restarted server lost its data: it grants nothing for one TTL, while A may still think it holds the lock.
+    expect(await b.tryAcquire({ name, holder: holder("b"), ttlMs: 1_000 })).toBeNull();
+    const taken = await b.acquire({ name, holder: holder("b"), ttlMs: 1_000 }, new AbortController().signal);
     expect(taken).not.toBeNull();
 
     expect(await renewOnceReachable(lease)).toBe(false);
@@ -143,7 +151,8 @@ describe("redisLock under Redis faults", () => {
     const a = track(redisLock({ url: server.url, commandTimeoutMs: 500 }));
     const b = track(redisLock({ client: otherProcessClient(), retryIntervalMs: 100, commandTimeoutMs: 500 }));
     await a.tryAcquire({ name, holder: holder("a"), ttlMs: 60_000 });
-    const waiting = b.acquire({ name, holder: holder("b"), ttlMs: 10_000 }, new AbortController().signal);
+    // The restarted server grants nothing for one TTL of the request (b's): a short one keeps the test short.
+    const waiting = b.acquire({ name, holder: holder("b"), ttlMs: 1_000 }, new AbortController().signal);
     await delay(50);
     await server.kill();
     await delay(300);
