@@ -7,6 +7,7 @@ import type { BackendKind, LockSpec } from "./fixtures/locks.js";
 
 export const REDIS_URL = process.env["BENCH_REDIS_URL"] ?? "redis://127.0.0.1:6379";
 export const DATABASE_URL = process.env["BENCH_DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/test";
+export const REDIS_KEY_PREFIX = "polling-supervisor-bench:";
 /** Updates per second pushed during the graceful handovers. */
 export const STREAM_RATE = 200;
 
@@ -14,11 +15,18 @@ export const STREAM_RATE = 200;
 export interface BenchContext {
   readonly quick: boolean;
   readonly emulator: BotApiEmulator;
-  /** Unique per run: Redis key prefix, lock directory, PostgreSQL table. */
   readonly runId: string;
+  /** Unique per run: lock directory, PostgreSQL table. */
   readonly lockDir: string;
-  readonly redisKeyPrefix: string;
   readonly pgTable: string;
+  /**
+   * The same for every run: a new prefix would make the first grant wait one
+   * TTL (the Redis backend's data-loss guard keeps `<prefix>epoch`). Lock
+   * names are unique per run (bot ids), and only this run's keys are removed.
+   */
+  readonly redisKeyPrefix: string;
+  /** Every lock name this run used (`bot-<id>`), for the cleanup. */
+  readonly lockNames: readonly string[];
   /** A lock spec for `kind` with this run's locations. */
   lockSpec(kind: BackendKind): LockSpec;
   /** A fresh, well-formed token with its own bot id: a new bot in the emulator, a new lock name. */
@@ -32,7 +40,8 @@ export async function createContext(options: { quick: boolean; log: (line: strin
   const emulator = await createBotApiEmulator();
   const runId = randomBytes(4).toString("hex");
   const lockDir = mkdtempSync(path.join(tmpdir(), `polling-supervisor-bench-${runId}-`));
-  const redisKeyPrefix = `polling-supervisor-bench:${runId}:`;
+  const redisKeyPrefix = REDIS_KEY_PREFIX;
+  const lockNames: string[] = [];
   const pgTable = `polling_supervisor_bench_${runId}`;
   let nextBotId = 800_000_000 + Math.floor(Math.random() * 100_000_000);
   return {
@@ -42,6 +51,7 @@ export async function createContext(options: { quick: boolean; log: (line: strin
     lockDir,
     redisKeyPrefix,
     pgTable,
+    lockNames,
     lockSpec(kind) {
       switch (kind) {
         case "memory":
@@ -57,6 +67,7 @@ export async function createContext(options: { quick: boolean; log: (line: strin
     newToken() {
       nextBotId += 1 + Math.floor(Math.random() * 1000);
       const token = `${nextBotId}:${randomBytes(27).toString("base64url").slice(0, 35)}`;
+      lockNames.push(`bot-${nextBotId}`);
       emulator.registerBot(token);
       return token;
     },

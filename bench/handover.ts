@@ -135,7 +135,16 @@ export function analyzeHandover(snapshot: BotSnapshot, t0: number, holder: Role,
 /** One handover per lane, many lanes at once: for slow waiters (the fixed-period baselines), where a sample takes seconds. */
 export async function laneHandovers(
   ctx: BenchContext,
-  options: { readonly label: string; readonly lock: LockSpec; readonly holders: Worker; readonly waiters: Worker; readonly lanes: number; readonly rounds: number },
+  options: {
+    readonly label: string;
+    readonly lock: LockSpec;
+    readonly holders: Worker;
+    readonly waiters: Worker;
+    readonly lanes: number;
+    readonly rounds: number;
+    /** Waiters start at random points of this span, so their retry cycles are out of step with each other. */
+    readonly staggerMs: number;
+  },
 ): Promise<number[]> {
   const { emulator } = ctx;
   const gaps: number[] = [];
@@ -145,13 +154,14 @@ export async function laneHandovers(
         const token = ctx.newToken();
         const holder = await startSupervised(options.holders, options.label, token, emulator.apiRoot, options.lock);
         await holder.worker.waitForEvent(holder.slot, "polling");
+        await sleep(Math.random() * options.staggerMs);
         const waiter = await startSupervised(options.waiters, options.label, token, emulator.apiRoot, options.lock);
         await waiter.worker.waitForEvent(waiter.slot, "standby");
         return { token, holder, waiter };
       }),
     );
     // Waiters have been retrying for a random while: the release lands at a random phase of their period.
-    await sleep(500 + Math.random() * 2000);
+    await sleep(Math.random() * options.staggerMs);
     const t0 = now();
     await Promise.all(lanes.map(({ holder }) => holder.worker.stop(holder.slot)));
     await Promise.all(

@@ -22,7 +22,7 @@ import { createContext, DATABASE_URL, REDIS_URL, STREAM_RATE, type BenchContext 
 import { redisCrashLanes, takeoverSeries, type TakeoverSample } from "./crash.js";
 import type { BackendKind } from "./fixtures/locks.js";
 import { frameworkStopDuration, handoverSeries, laneHandovers, type HandoverSeries } from "./handover.js";
-import { cleanUp, collectVersions, machineBasics } from "./machine.js";
+import { cleanUp, collectVersions, machineBasics, primeRedis } from "./machine.js";
 import { evaluateGoals, figures, figuresTable, readmeSection, replaceReadmeSection } from "./report.js";
 import type { BenchResults, MachineInfo } from "./results.js";
 import { DEFAULT_RENEW_INTERVAL_MS, runScale } from "./scale.js";
@@ -85,6 +85,8 @@ async function main(): Promise<number> {
   const ctx = await createContext({ quick, log });
   const versions = await collectVersions(REDIS_URL, DATABASE_URL);
   log(`${quick ? "quick" : "full"} run ${ctx.runId}: Node ${versions.node}, Redis ${versions.redisServer ?? "unreachable"}, PostgreSQL ${versions.postgresServer ?? "unreachable"}, load ${os.loadavg()[0]!.toFixed(2)}`);
+  const primeMs = await primeRedis(REDIS_URL, ctx.redisKeyPrefix);
+  if (primeMs > 1000) log(`first run against this Redis (or it lost its data): waited ${(primeMs / 1000).toFixed(1)} s for the Redis lock's data-loss guard`);
   const a = await Worker.start("worker-a");
   const b = await Worker.start("worker-b");
   const ipc = [...(await a.calibrate(30)), ...(await b.calibrate(30))];
@@ -141,6 +143,7 @@ async function main(): Promise<number> {
         waiters: b,
         lanes: plan.retryLanes,
         rounds: plan.retryRounds,
+        staggerMs: 4400,
       });
       fixedRetry["fixed-period retry, lockfile-style 1 s (file)"] = await laneHandovers(ctx, {
         label: "lockfile-retry",
@@ -149,6 +152,7 @@ async function main(): Promise<number> {
         waiters: b,
         lanes: plan.retryLanes,
         rounds: plan.retryRounds,
+        staggerMs: 1000,
       });
     });
 
@@ -200,7 +204,7 @@ async function main(): Promise<number> {
     await Promise.all([a.request({ cmd: "closeLocks" }).catch(() => undefined), b.request({ cmd: "closeLocks" }).catch(() => undefined)]);
     await Promise.all([a.close(), b.close()]);
     await ctx.dispose();
-    await cleanUp(REDIS_URL, ctx.redisKeyPrefix, DATABASE_URL, ctx.pgTable);
+    await cleanUp(REDIS_URL, ctx.redisKeyPrefix, ctx.lockNames, DATABASE_URL, ctx.pgTable);
   }
 
   const machine: MachineInfo = {

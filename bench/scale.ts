@@ -13,7 +13,7 @@ export async function runScale(ctx: BenchContext, config: Omit<ScaleConfig, "red
   const full: ScaleConfig = {
     ...config,
     redisUrl: REDIS_URL,
-    keyPrefix: `${ctx.redisKeyPrefix}scale-${config.count}:`,
+    keyPrefix: ctx.redisKeyPrefix,
     renewIntervalMs: DEFAULT_RENEW_INTERVAL_MS,
   };
   const child = fork("bench/fixtures/scale-worker.ts", [], {

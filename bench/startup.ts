@@ -57,7 +57,12 @@ export async function startupSample(ctx: BenchContext, worker: Worker, mode: Sta
   const acquired = mode === "grammy" ? undefined : await worker.waitForEvent(slot, "acquired");
   const stopping = worker.stop(slot).then(() => worker.forgetSlot(slot));
   // grammY's own stop of an idle poll takes 3 s (the same-offset throttle); not what is measured here, so not waited for.
-  if (mode === "grammy") background.add(stopping.finally(() => background.delete(stopping)));
-  else await stopping;
+  if (mode === "grammy") {
+    background.add(stopping);
+    const forget = () => background.delete(stopping);
+    void stopping.then(forget, forget);
+  } else {
+    await stopping;
+  }
   return { mode, webhook, timeMs: poll.start - t0, calls, lockMs: acquired ? acquired.at - t0 : null };
 }

@@ -7,7 +7,6 @@ export interface ChaosArguments {
   readonly replicas: number;
   readonly ratePerSecond: number;
   readonly seed: number | undefined;
-  readonly redisDataLoss: boolean;
   readonly quiet: boolean;
 }
 
@@ -18,13 +17,12 @@ export const CHAOS_USAGE = `usage: npm run chaos -- [options]
   --replicas N        replica processes, at least 2 (default 3)
   --rate N            messages per second (default 20)
   --seed N            replay a run's schedule (printed at its start)
-  --redis-data-loss   also restart Redis with its data wiped (a Redis without persistence)
   --quiet             no progress lines, only the table
 `;
 
 /** Parses the command line; `help` (with an exit code) for --help or a mistake. */
 export function parseChaosArguments(argv: readonly string[]): ChaosArguments | { readonly help: string; readonly exitCode: number } {
-  const result = { backends: BACKENDS, durationSeconds: 60, replicas: 3, ratePerSecond: 20, seed: undefined as number | undefined, redisDataLoss: false, quiet: false };
+  const result = { backends: BACKENDS, durationSeconds: 60, replicas: 3, ratePerSecond: 20, seed: undefined as number | undefined, quiet: false };
   const fail = (message: string) => ({ help: `${message}\n\n${CHAOS_USAGE}`, exitCode: 2 });
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -68,9 +66,6 @@ export function parseChaosArguments(argv: readonly string[]): ChaosArguments | {
         result.seed = n;
         break;
       }
-      case "--redis-data-loss":
-        result.redisDataLoss = true;
-        break;
       case "--quiet":
         result.quiet = true;
         break;

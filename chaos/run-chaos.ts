@@ -38,8 +38,6 @@ export interface ChaosOptions {
    * checks catch two pollers. @default the backend's example
    */
   readonly script?: string;
-  /** Redis only: also restart Redis with its data wiped. @default false */
-  readonly redisDataLoss?: boolean;
   /** One line per event, for a progress log; token-free. */
   readonly log?: (line: string) => void;
   /** Called with the store while a lease is held (after start-up, after each fault, before the final stop). */
@@ -200,7 +198,7 @@ function openStore(options: ChaosOptions): Promise<ChaosStore> {
     case "file":
       return Promise.resolve(createFileStore());
     case "redis":
-      return createRedisStore({ dataLoss: options.redisDataLoss ?? false });
+      return createRedisStore();
     case "postgres":
       return createPostgresStore();
   }

@@ -1,6 +1,6 @@
 /**
  * `npm run chaos -- [--duration 120] [--backend file|redis|postgres|all]
- *   [--replicas 3] [--rate 20] [--seed N] [--redis-data-loss] [--quiet]`
+ *   [--replicas 3] [--rate 20] [--seed N] [--quiet]`
  *
  * Runs the examples as real replica processes against the emulator under
  * random SIGTERMs, SIGKILLs and lock-store faults, checks the invariants,
@@ -31,7 +31,6 @@ async function main(): Promise<number> {
       replicas: args.replicas,
       ratePerSecond: args.ratePerSecond,
       ...(args.seed === undefined ? {} : { seed: args.seed }),
-      redisDataLoss: args.redisDataLoss,
       ...(args.quiet ? {} : { log: (line: string) => process.stdout.write(`[${backend}] ${line}\n`) }),
     });
     reports.push(report);

@@ -62,7 +62,8 @@ export async function unsupervisedSample(ctx: BenchContext, oldWorker: Worker, n
   for (const [worker, slot] of [[oldWorker, oldSlot], [newWorker, newSlot]] as const) {
     const stopping = worker.stop(slot).then(() => worker.forgetSlot(slot), () => undefined);
     background.add(stopping);
-    void stopping.finally(() => background.delete(stopping));
+    const forget = () => background.delete(stopping);
+    void stopping.then(forget, forget);
   }
 
   const getMe = snapshot.calls.filter((c) => c.method === "getMe" && c.time > t0)[0];

@@ -4,25 +4,18 @@ import type { ChaosStore, StoreFaultRecord } from "./types.js";
 
 const KEY_PATTERN = "polling-supervisor:*";
 
-/** Options of {@link createRedisStore}. */
-export interface RedisStoreOptions {
-  /**
-   * Also restart Redis with its data wiped (a Redis without persistence
-   * restarting): the lock key is gone while its holder still polls.
-   * @default false
-   */
-  readonly dataLoss?: boolean;
-}
-
 /**
  * The Redis lock store: a private redis-server with an append-only file, as
  * a Redis that keeps its keys across restarts is configured. Faults: the
- * server crashes and restarts (keys kept), every client connection is
- * dropped (`CLIENT KILL`), and optionally a restart that loses every key.
+ * server crashes and restarts with its keys, crashes and restarts with its
+ * data gone (a Redis without persistence: the lock key vanishes while its
+ * holder polls, which redisLock's data-loss guard must cover), and every
+ * client connection is dropped (`CLIENT KILL`).
  */
-export async function createRedisStore(options: RedisStoreOptions = {}): Promise<ChaosStore> {
+export async function createRedisStore(): Promise<ChaosStore> {
   const server = await ChaosRedisServer.start({ persistent: true });
-  const faultKinds = ["redis-restart", "redis-drop-connections", ...(options.dataLoss ? ["redis-restart-empty"] : [])];
+  await markDataKeptSince(server, 86_400_000);
+  const faultKinds = ["redis-restart", "redis-restart-empty", "redis-drop-connections"];
   return {
     kind: "redis",
     example: "examples/grammy-runner-redis.ts",
@@ -39,7 +32,7 @@ export async function createRedisStore(options: RedisStoreOptions = {}): Promise
         case "redis-restart-empty": {
           const downMs = random.int(100, 1500);
           await server.crashAndRestart(downMs, true);
-          return { kind, detail: `SIGKILL redis-server, down ${downMs} ms, restarted with no data`, mayLoseLease: true };
+          return { kind, detail: `SIGKILL redis-server, down ${downMs} ms, restarted with its data gone`, mayLoseLease: true };
         }
         case "redis-drop-connections": {
           const normal = Number(await server.admin.call("CLIENT", "KILL", "TYPE", "normal"));
@@ -61,4 +54,17 @@ export async function createRedisStore(options: RedisStoreOptions = {}): Promise
     },
     close: () => server.stop(),
   };
+}
+
+/**
+ * redisLock refuses grants for one TTL after it finds Redis without its
+ * `<keyPrefix>epoch` marker (a data loss, or a brand-new server). The
+ * private server stands for one that has kept its data for `ageMs`, so the
+ * first grant does not wait; the marker then survives the restarts that
+ * keep the data, and goes with the ones that do not.
+ */
+async function markDataKeptSince(server: ChaosRedisServer, ageMs: number): Promise<void> {
+  const [seconds, micros] = (await server.admin.time()) as [string | number, string | number];
+  const nowMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  await server.admin.set("polling-supervisor:epoch", String(nowMs - ageMs));
 }

@@ -57,8 +57,16 @@ export class PgSession {
     return true;
   }
 
-  /** Records that the session holds `key`; `onLost` runs if the connection dies while it does. */
+  /** Records that the session holds `key`; `onLost` runs if the connection dies while it does, or has died already. */
   hold(key: string, onLost: (reason: Error) => void): void {
+    const ended = this.#ended;
+    if (ended) {
+      // The connection died after the grant's last statement answered (a FATAL in the same read as its
+      // result), before this call: the lock went with it, and no later death will report it.
+      this.#keys.delete(key);
+      queueMicrotask(() => onLost(ended));
+      return;
+    }
     this.#keys.set(key, onLost);
   }
 

@@ -452,13 +452,18 @@ export class RedisConnection {
     const message = error instanceof Error ? error.message : String(error);
     const replyError = error instanceof Error && /^(ReplyError|ErrorReply|SimpleError)$/.test(error.constructor.name);
     // "Reached the max retries" (ioredis) and "The client is offline" (node-redis) only say the socket is down; the connection error says why.
+    // ioredis without an offline queue says this of every command sent while its socket is down.
+    const notWritable = message === "Stream isn't writeable and enableOfflineQueue options is false";
     const offline =
       error instanceof Error &&
       (/^(MaxRetriesPerRequestError|ClientOfflineError)$/.test(error.constructor.name) ||
-        // ioredis without an offline queue, and a first connection that closed before it was ready.
-        /^(Stream isn't writeable and enableOfflineQueue options is false|Connection is closed\.)$/.test(error.message));
+        notWritable ||
+        // A first connection that closed before it was ready.
+        message === "Connection is closed.");
     const detail = !lastError || replyError || lastError.message === message
-      ? message
+      ? notWritable
+        ? "not connected (reconnecting)"
+        : message
       : offline
         ? lastError.message
         : `${message} (last connection error: ${lastError.message})`;

@@ -21,6 +21,9 @@ export type { IORedisClientLike, NodeRedisClientLike, RedisClientLike } from "./
  * persists its data keeps the marker and never waits again. The marker is
  * `<keyPrefix>epoch`, a key without expiry holding the Redis server time (ms)
  * when it was first written; delete it only to make the next grant wait.
+ * The wait covers holders that used a TTL no longer than the waiter's: give
+ * every instance of a bot the same `ttlMs`. `inspect()` (and the doctor)
+ * still report the lock free meanwhile: nobody holds it.
  */
 export interface RedisLockOptions {
   /**

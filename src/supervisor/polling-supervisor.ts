@@ -197,7 +197,11 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
       this.#standbyHolder = await this.#lock.inspect(name).catch(() => null);
       this.#setState("standby");
       this.#notify("standby", { lock: name, holder: this.#standbyHolder });
-      this.#log.info(`standby: ${name} is held${describeHolder(this.#standbyHolder)}; waiting for it`);
+      this.#log.info(
+        this.#standbyHolder
+          ? `standby: ${name} is held${describeHolder(this.#standbyHolder)}; waiting for it`
+          : `standby: ${name} is not available yet; waiting for it`,
+      );
       const signal = Number.isFinite(standbyTimeoutMs)
         ? AbortSignal.any([this.#stopController.signal, AbortSignal.timeout(standbyTimeoutMs)])
         : this.#stopController.signal;
