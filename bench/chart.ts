@@ -17,9 +17,9 @@ const COLORS: Readonly<Record<Figure["group"], string>> = {
 };
 
 const GROUP_NAMES: Readonly<Record<Figure["group"], string>> = {
-  graceful: "graceful stop()",
-  sigterm: "graceful SIGTERM",
-  crash: "crash (SIGKILL)",
+  graceful: "stop()",
+  sigterm: "SIGTERM",
+  crash: "SIGKILL",
   baseline: "baseline",
 };
 
@@ -54,7 +54,7 @@ export function renderGapChart(figures: readonly Figure[], title = "Gap until th
     const y = TOP + i * ROW_HEIGHT;
     const mid = y + ROW_HEIGHT / 2;
     const color = COLORS[f.group];
-    const label = `${GROUP_NAMES[f.group]}: ${f.label}`;
+    const label = `${GROUP_NAMES[f.group]} · ${f.chartLabel ?? f.label}`;
     out.push(`<text x="${LABEL_WIDTH}" y="${mid + 4}" text-anchor="end" fill="#212121">${escapeXml(label)}</text>`);
     out.push(
       `<rect x="${PLOT_LEFT}" y="${y + 5}" width="${Math.max(1, x(f.summary.median) - PLOT_LEFT).toFixed(1)}" height="${ROW_HEIGHT - 10}" fill="${color}" opacity="0.75"><title>${escapeXml(`${label}: median ${f.summary.median.toFixed(1)} ms, p95 ${f.summary.p95.toFixed(1)} ms, max ${f.summary.max.toFixed(1)} ms, n ${f.summary.n}`)}</title></rect>`,

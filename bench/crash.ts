@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import type { BotControl } from "../src/testing/index.js";
 import { REDIS_URL, waitForNewPoller, type BenchContext } from "./context.js";
 import type { LockSpec } from "./fixtures/locks.js";
-import { now, sleep, type Worker, type WorkerSpares } from "./workers.js";
+import { now, sleep, Worker, type WorkerSpares } from "./workers.js";
 
 export interface TakeoverSample {
   /** Signal sent (t0) to the waiter's first long poll at the emulator. */
@@ -60,7 +60,7 @@ export async function takeoverSeries(
       await options.waiter.request({ cmd: "supervise", slot: waiterSlot, token, apiRoot: emulator.apiRoot, lock: options.lock });
       await options.waiter.waitForEvent(waiterSlot, "standby");
       // A random moment of the holder's renewal cycle and of the waiter's retry cycle.
-      await sleep(200 + Math.random() * 1300);
+      await sleep(100 + Math.random() * 700);
       const t0 = now();
       holder.child.kill(options.signal);
       await options.waiter.waitForEvent(waiterSlot, "polling", 30_000);
@@ -80,10 +80,10 @@ export async function takeoverSeries(
 }
 
 /**
- * Crash takeover for Redis, where each sample waits out most of a TTL: `lanes`
- * bots (one token and lock name each) per killed process, their holders
- * started at random points of the renewal period so each lane's key has its
- * own remaining TTL at the kill.
+ * Crash takeover for Redis, where each sample waits out most of a TTL:
+ * `lanes` bots at once, one token (lock name) and one holder process each,
+ * all killed together. Separate processes, because a process renews all its
+ * leases on one beat: its keys would all have the same TTL left.
  */
 export async function redisCrashLanes(
   ctx: BenchContext,
@@ -93,7 +93,6 @@ export async function redisCrashLanes(
     readonly rounds: number;
     readonly renewIntervalMs: number;
     readonly waiter: Worker;
-    readonly spares: WorkerSpares;
   },
 ): Promise<TakeoverSample[]> {
   const { emulator } = ctx;
@@ -102,11 +101,16 @@ export async function redisCrashLanes(
   const samples: TakeoverSample[] = [];
   try {
     for (let round = 0; round < options.rounds; round++) {
-      const holder = await options.spares.take();
+      // Started at random moments: a process's renewal beat falls on multiples of the interval since its start.
+      const holders = await Promise.all(
+        Array.from({ length: options.lanes }, async (_, i) => {
+          await sleep(Math.random() * options.renewIntervalMs);
+          return Worker.start(`redis-holder-${round}-${i}`);
+        }),
+      );
       try {
         const lanes = await Promise.all(
-          Array.from({ length: options.lanes }, async () => {
-            await sleep(Math.random() * options.renewIntervalMs);
+          holders.map(async (holder) => {
             const token = ctx.newToken();
             const holderSlot = nextSlot("redis-crash-holder");
             await holder.request({ cmd: "supervise", slot: holderSlot, token, apiRoot: emulator.apiRoot, lock: options.lock });
@@ -118,12 +122,13 @@ export async function redisCrashLanes(
             return { token, waiterSlot, key };
           }),
         );
+        // A random moment of every holder's renewal period.
         await sleep(Math.random() * options.renewIntervalMs);
         const pipeline = redis.pipeline();
         for (const lane of lanes) pipeline.pttl(lane.key);
         const ttls = ((await pipeline.exec()) ?? []).map(([, value]) => Number(value));
         const t0 = now();
-        holder.child.kill("SIGKILL");
+        for (const holder of holders) holder.child.kill("SIGKILL");
         await Promise.all(
           lanes.map(async (lane, i) => {
             await options.waiter.waitForEvent(lane.waiterSlot, "polling", 30_000);
@@ -135,10 +140,10 @@ export async function redisCrashLanes(
           }),
         );
       } finally {
-        if (holder.alive) holder.child.kill("SIGKILL");
-        await holder.exited;
+        for (const holder of holders) if (holder.alive) holder.child.kill("SIGKILL");
+        await Promise.all(holders.map((holder) => holder.exited));
       }
-      ctx.log(`  redis crash: round ${round + 1}/${options.rounds} (${samples.length} samples)`);
+  ctx.log(`  redis crash: round ${round + 1}/${options.rounds} (${samples.length} samples)`);
     }
   } finally {
     redis.disconnect();

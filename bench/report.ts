@@ -12,6 +12,8 @@ export const README_END = "<!-- bench:end -->";
 export interface Figure {
   readonly group: "graceful" | "sigterm" | "crash" | "baseline";
   readonly label: string;
+  /** A shorter label for the chart. */
+  readonly chartLabel?: string;
   readonly summary: Summary;
   /** The goal it is held to, if any, as text (`p95 <= 15 ms`), and its p95 bound. */
   readonly goal?: string;
@@ -45,6 +47,7 @@ export function figures(results: BenchResults): Figure[] {
     out.push({
       group: "graceful",
       label: `${series.backend}${series.backend === "memory" ? " (one process)" : ""}${idle ? ", idle (no updates)" : ""}`,
+      chartLabel: `${series.backend}${idle ? ", idle" : ""}`,
       summary,
       ...goal,
     });
@@ -62,15 +65,35 @@ export function figures(results: BenchResults): Figure[] {
     out.push({ group: "crash", label: backend === "redis" ? "redis (ttlMs 10 s)" : backend, summary, ...goal });
   }
   const { fixedRetry, exitIfLocked, unsupervised } = results.baselines;
-  for (const [label, gaps] of Object.entries(fixedRetry)) out.push({ group: "baseline", label, summary: summarize(gaps) });
+  for (const [label, gaps] of Object.entries(fixedRetry)) {
+    const chartLabel = label.includes("k8s") ? "retry every 2–4.4 s (k8s), redis" : label.includes("1 s") ? "retry every 1 s (lockfile), file" : label;
+    out.push({ group: "baseline", label, chartLabel, summary: summarize(gaps) });
+  }
   if (exitIfLocked.length > 0) {
-    out.push({ group: "baseline", label: "exit-if-locked, stop-first deploy (file)", summary: summarize(exitIfLocked.map((s) => s.stopFirstGapMs)) });
+    out.push({
+      group: "baseline",
+      label: "exit-if-locked, stop-first deploy (file)",
+      chartLabel: "exit-if-locked, stop-first deploy",
+      summary: summarize(exitIfLocked.map((s) => s.stopFirstGapMs)),
+    });
   }
   if (results.frameworkStop.stopMs.length > 0) {
-    out.push({ group: "baseline", label: "grammY's own bot.stop() during an idle poll", summary: summarize(results.frameworkStop.stopMs) });
+    out.push({
+      group: "baseline",
+      label: "grammY's own bot.stop() during an idle poll (stop → confirmation answered)",
+      chartLabel: "grammY bot.stop(), idle poll",
+      summary: summarize(results.frameworkStop.stopMs),
+    });
   }
   const deaf = nonNull(unsupervised.map((s) => s.deafAfterMs));
-  if (deaf.length > 0) out.push({ group: "baseline", label: "unsupervised: second start → one instance deaf", summary: summarize(deaf) });
+  if (deaf.length > 0) {
+    out.push({
+      group: "baseline",
+      label: "unsupervised: second instance's first getUpdates → one instance deaf",
+      chartLabel: "unsupervised: until one is deaf",
+      summary: summarize(deaf),
+    });
+  }
   return out;
 }
 
@@ -221,17 +244,23 @@ function scaleTable(results: BenchResults): string {
 
 function startupTable(results: BenchResults): string {
   if (results.startup.length === 0) return "";
-  const lines = ["| start | webhook set | Bot API calls | n | median | p95 | max |", "|---|---|---|--:|--:|--:|--:|"];
-  const keys = [...new Set(results.startup.map((s) => `${s.webhook ? 1 : 0}|${s.mode}`))].sort();
-  for (const key of keys) {
-    const [webhook, mode] = key.split("|");
-    const samples = results.startup.filter((s) => `${s.webhook ? 1 : 0}|${s.mode}` === key);
-    const calls = [...new Set(samples.map((s) => s.calls.join(" → ")))];
-    const time = summarize(samples.map((s) => s.timeMs));
-    const label = mode === "grammy" ? "grammY `bot.start()` alone" : `supervisor, ${mode} lock`;
-    lines.push(
-      `| ${label} | ${webhook === "1" ? "yes" : "no"} | ${samples[0]!.calls.length}: ${calls.join("; or ")} | ${time.n} | ${formatMs(time.median)} | ${formatMs(time.p95)} | ${formatMs(time.max)} |`,
-    );
+  const lines = [
+    "| start | webhook set | Bot API calls up to the first getUpdates | n | median | p95 | max | of which lock (median) |",
+    "|---|---|---|--:|--:|--:|--:|--:|",
+  ];
+  const order = ["grammy", "memory", "file", "redis", "postgres"];
+  for (const webhook of [false, true]) {
+    for (const mode of order) {
+      const samples = results.startup.filter((s) => s.webhook === webhook && s.mode === mode);
+      if (samples.length === 0) continue;
+      const calls = [...new Set(samples.map((s) => s.calls.join(" → ")))];
+      const time = summarize(samples.map((s) => s.timeMs));
+      const lock = summarize(nonNull(samples.map((s) => s.lockMs)));
+      const label = mode === "grammy" ? "grammY `bot.start()` alone" : `supervisor, ${mode} lock`;
+      lines.push(
+        `| ${label} | ${webhook ? "yes" : "no"} | ${samples[0]!.calls.length}: ${calls.join("; or ")} | ${time.n} | ${formatMs(time.median)} | ${formatMs(time.p95)} | ${formatMs(time.max)} | ${lock.n > 0 ? formatMs(lock.median) : "–"} |`,
+      );
+    }
   }
   return lines.join("\n");
 }
@@ -247,18 +276,46 @@ function updatesTable(results: BenchResults): string {
   return lines.join("\n");
 }
 
+/** Where the graceful handover's time goes, hop by hop (medians, p95 in parentheses). */
+function breakdownTable(results: BenchResults): string {
+  const rows = results.handover.filter((s) => s.samples.length > 0);
+  if (rows.length === 0) return "";
+  const cell = (values: number[]) => {
+    const sum = summarize(values);
+    return sum.n === 0 ? "–" : `${formatMs(sum.median)} (${formatMs(sum.p95)})`;
+  };
+  const lines = [
+    "| backend | stop → holder released the lock ¹ | released → waiter granted ¹ | granted → waiter's first Bot API call ¹ | first call → first getUpdates ² | whole gap |",
+    "|---|--:|--:|--:|--:|--:|",
+  ];
+  for (const series of rows) {
+    const s = series.samples;
+    lines.push(
+      `| ${series.backend}${series.streamRate === 0 ? ", idle" : ""} | ${cell(nonNull(s.map((x) => x.releasedMs)))} | ${cell(nonNull(s.map((x) => (x.releasedMs === null || x.acquiredMs === null ? null : x.acquiredMs - x.releasedMs))))} | ${cell(nonNull(s.map((x) => (x.acquiredMs === null || x.waiterFirstCallMs === null ? null : x.waiterFirstCallMs - x.acquiredMs))))} | ${cell(nonNull(s.map((x) => (x.waiterFirstCallMs === null ? null : x.gapMs - x.waiterFirstCallMs))))} | ${cell(s.map((x) => x.gapMs))} |`,
+    );
+  }
+  return [
+    ...lines,
+    "",
+    "¹ From the processes' own event times, put on the bench's clock with an offset estimated by IPC ping (± a fraction of a millisecond); the holder's release and the waiter's grant come from two processes, so their difference can be negative (PostgreSQL grants the waiter before the holder's unlock statement has returned). ² At the emulator: preflight's getWebhookInfo, then grammY's getMe and deleteWebhook (in parallel), then getUpdates.",
+  ].join("\n");
+}
+
 function baselineNotes(results: BenchResults): string[] {
   const notes: string[] = [];
   const { unsupervised, exitIfLocked } = results.baselines;
   if (unsupervised.length > 0) {
+    const n = unsupervised.length;
     const newDeaf = unsupervised.filter((s) => s.deaf === "new").length;
     const oldDeaf = unsupervised.filter((s) => s.deaf === "old").length;
     const conflicts = summarize(unsupervised.map((s) => s.conflicts));
-    const twice = unsupervised.reduce((n, s) => n + s.handledTwice, 0);
-    const pushed = unsupervised.reduce((n, s) => n + s.pushed, 0);
-    const split = unsupervised.filter((s) => s.handledByOld > 0 && s.handledByNew > 0).length;
+    const sum = (pick: (s: (typeof unsupervised)[number]) => number) => unsupervised.reduce((total, s) => total + pick(s), 0);
+    const split = unsupervised.filter((s) => s.afterSecondStart.old > 0 && s.afterSecondStart.new > 0).length;
+    const deafDecided = newDeaf > 0
+      ? `the new one in ${newDeaf}: a deploy that then stops the old one leaves nobody polling, with a healthy-looking process up`
+      : "never the new one in these runs (the new poll kicks the old one's pending long poll), but a deploy that stops the old instance cannot know that";
     notes.push(
-      `**Unsupervised** (two plain grammY \`bot.start()\` on one token, ${unsupervised.length} runs): one instance went deaf in every run where a 409 reached it (${oldDeaf + newDeaf}/${unsupervised.length}) while its process stayed up; it was the *new* one in ${newDeaf} runs, so a deploy that then stops the old one leaves nobody polling. Updates were split between the two in ${split} runs; ${twice} of ${pushed} updates were handled twice (both started from the same unconfirmed offset); 409 answers per run: median ${conflicts.median}, max ${conflicts.max}.`,
+      `**Unsupervised** (two plain grammY \`bot.start()\` on one token, ${n} runs; the second starts while updates arrive at 200/s): in ${oldDeaf + newDeaf}/${n} runs one instance went deaf (its loop ended on a 409 while its process stayed up): the old one in ${oldDeaf}, ${deafDecided}. Of the updates pushed after the second start, the old instance handled ${sum((s) => s.afterSecondStart.old)}, the new one ${sum((s) => s.afterSecondStart.new)}, both ${sum((s) => s.afterSecondStart.both)}, neither ${sum((s) => s.afterSecondStart.neither)} (split between the two in ${split}/${n} runs); 409 answers per run: median ${conflicts.median}, max ${conflicts.max}. grammY and Telegraf stop on the first 409; a framework that retries on 409 ping-pongs instead and splits every update stream.`,
     );
   }
   if (exitIfLocked.length > 0) {
@@ -298,7 +355,7 @@ export function readmeSection(results: BenchResults, chartPath: string): string 
   const parts = [
     "## Benchmarks",
     "",
-    "`npm run bench` runs every scenario against the Bot API emulator (real timing: the 3 s rules are on), the local Redis and PostgreSQL, and real child processes, in a few minutes; `npm run bench -- --quick` is a CI-sized run. Every gap is measured at the emulator, from the moment the bench sends the command or signal to when the new poller's first `getUpdates` arrives, not by the process being measured. All samples, the machine and the versions are in [`bench/results/latest.json`](bench/results/latest.json).",
+    `\`npm run bench\` runs every scenario against the Bot API emulator (real timing: the 3 s rules are on), the local Redis and PostgreSQL, and real child processes, in a few minutes; \`npm run bench -- --quick\` is a CI-sized run. Every gap is measured at the emulator, from the moment the bench sends the command or signal (so it includes its delivery: IPC round trip median ${formatMs(results.settings.ipcRoundTripMs.median)}) to when the new poller's first \`getUpdates\` arrives, not by the process being measured. Figures are medians, p95 (nearest rank) and max. All samples, the machine and the versions are in [\`bench/results/latest.json\`](bench/results/latest.json).`,
     "",
     `Last ${results.mode} run: ${when}, Node ${results.versions.node}, ${m.cpuCount} × ${m.cpuModel}, Redis ${results.versions.redisServer ?? "?"}, PostgreSQL ${results.versions.postgresServer ?? "?"}, ${results.mode === "full" ? "" : "quick mode, "}${m.shared ? `**shared machine** (other test suites were running${loadText})` : `machine not shared${loadText}`}.${m.note ? ` ${m.note}` : ""}`,
     "",
@@ -309,6 +366,12 @@ export function readmeSection(results: BenchResults, chartPath: string): string 
     "### Goals",
     "",
     ...verdicts.map((v) => `- ${v.met === null ? "❔" : v.met ? "✅" : "❌"} **${v.goal}**: ${v.measured}. ${v.note}`),
+    "",
+    "### Where the handover time goes",
+    "",
+    "Medians, p95 in parentheses. The stop drains the batch being handled, confirms the offset (a getUpdates, after a getWebhookInfo when the aborted poll's fate is unknown), then releases; the waiter then needs three Bot API round trips of its own. On loopback every hop is a fraction of a millisecond; what is left is scheduling on a busy machine.",
+    "",
+    breakdownTable(results),
     "",
     "### Updates across graceful handovers",
     "",
@@ -321,6 +384,8 @@ export function readmeSection(results: BenchResults, chartPath: string): string 
     startupTable(results),
     "",
     "### Scale (one process)",
+    "",
+    "Each bot has a structural adapter that answers preflight locally and holds one gated getUpdates open (or, in the grammY rows, a real grammY `Bot` whose `fetch` answers from memory), so the figures are the supervisor's, its lease's and the lock's, not HTTP's. Heap: `heapUsed` after GC with every supervisor polling, minus the same with the bots built, per supervisor. CPU and event-loop delay over three renewal periods of steady state. Every lease of a process renews on one shared beat per renewal interval, so Redis gets one renew script per period for all of them; the price is one burst of work per period (the event-loop delay max).",
     "",
     scaleTable(results),
     "",

@@ -53,7 +53,7 @@ const quick = args.quick === true;
 
 /** Repetitions: full run / --quick. */
 const plan = quick
-  ? { handovers: 15, idle: 10, sigterm: 3, crash: 5, redisLanes: 5, redisRounds: 1, startup: 5, unsupervised: 3, retryLanes: 5, retryRounds: 1, exit: 3, frameworkStop: 5, scale: [1_000], scaleGrammy: [] as number[], scaleWindowMs: 2_200 }
+  ? { handovers: 15, idle: 10, sigterm: 2, crash: 4, redisLanes: 4, redisRounds: 1, startup: 5, unsupervised: 2, retryLanes: 5, retryRounds: 1, exit: 3, frameworkStop: 5, scale: [1_000], scaleGrammy: [] as number[], scaleWindowMs: 2_200 }
   : { handovers: 100, idle: 30, sigterm: 10, crash: 30, redisLanes: 10, redisRounds: 3, startup: 30, unsupervised: 30, retryLanes: 10, retryRounds: 3, exit: 30, frameworkStop: 30, scale: [1_000, 10_000], scaleGrammy: [1_000, 10_000], scaleWindowMs: 6_200 };
 
 const only = args.only ? new Set(args.only.split(",").map((s) => s.trim())) : undefined;
@@ -174,7 +174,6 @@ async function main(): Promise<number> {
         rounds: plan.redisRounds,
         renewIntervalMs: DEFAULT_RENEW_INTERVAL_MS,
         waiter: b,
-        spares,
       });
     });
 

@@ -16,12 +16,10 @@ export interface UnsupervisedSample {
   readonly deaf: "old" | "new" | null;
   readonly conflicts: number;
   readonly pushed: number;
-  readonly handledByOld: number;
-  readonly handledByNew: number;
-  /** Updates both instances handled. */
-  readonly handledTwice: number;
-  /** Updates neither handled by the end of the sample. */
-  readonly unhandled: number;
+  /** Of those, pushed before the second instance started (the old one had them to itself). */
+  readonly pushedBeforeSecondStart: number;
+  /** Updates pushed after the second start: handled by the old instance only, the new only, both, neither (by the end of the sample). */
+  readonly afterSecondStart: { readonly old: number; readonly new: number; readonly both: number; readonly neither: number };
 }
 
 let counter = 0;
@@ -43,6 +41,7 @@ export async function unsupervisedSample(ctx: BenchContext, oldWorker: Worker, n
   await control.waitFor((s) => s.getUpdates.length > 0);
   const stream = control.startUpdateStream({ ratePerSecond: STREAM_RATE });
   await sleep(300);
+  const pushedBeforeSecondStart = control.snapshot().streams.find((st) => st.id === stream)?.pushed ?? 0;
   const t0 = now();
   await newWorker.request({ cmd: "plain", slot: newSlot, token, apiRoot: emulator.apiRoot });
   // Until one goes deaf, then a little longer: both may still be handling a batch.
@@ -71,21 +70,22 @@ export async function unsupervisedSample(ctx: BenchContext, oldWorker: Worker, n
   const heard = snapshot.getUpdates.find((g) => g.outcome.kind === "conflict" && g.clientGoneAt === undefined);
   const oldIds = new Set(oldStop.handled);
   const newIds = new Set(newStop.handled);
-  let twice = 0;
-  let unhandled = 0;
-  for (let id = 1; id <= pushed; id++) {
-    if (oldIds.has(id) && newIds.has(id)) twice += 1;
-    if (!oldIds.has(id) && !newIds.has(id)) unhandled += 1;
+  const after = { old: 0, new: 0, both: 0, neither: 0 };
+  for (let id = pushedBeforeSecondStart + 1; id <= pushed; id++) {
+    const byOld = oldIds.has(id);
+    const byNew = newIds.has(id);
+    if (byOld && byNew) after.both += 1;
+    else if (byOld) after.old += 1;
+    else if (byNew) after.new += 1;
+    else after.neither += 1;
   }
   return {
     deafAfterMs: heard?.end !== undefined && newFirstPoll ? heard.end - newFirstPoll.start : null,
     deaf: deafness,
     conflicts: snapshot.conflicts.poller + snapshot.conflicts.webhook + snapshot.conflicts["set-webhook"],
     pushed,
-    handledByOld: oldIds.size,
-    handledByNew: newIds.size,
-    handledTwice: twice,
-    unhandled,
+    pushedBeforeSecondStart,
+    afterSecondStart: after,
   };
 }
 

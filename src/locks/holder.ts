@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { InvalidOptionError } from "../errors.js";
+import { redactTokens } from "../token.js";
 import type { AcquireRequest, HolderRecord } from "./types.js";
 
 /** The longest TTL a timer can represent (setTimeout's limit, about 24.8 days). */
@@ -47,9 +48,9 @@ export function assertAcquireRequest(request: AcquireRequest): void {
   }
 }
 
-/** A short rendering of a bad option value for error messages. */
+/** A short rendering of a bad option value for error messages; a token passed by mistake shows as `<botId>:***`. */
 export function describeValue(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") return JSON.stringify(redactTokens(value));
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return "an array";

@@ -28,6 +28,7 @@ export class LeaseKeeper {
   readonly #controller = new AbortController();
   #validUntil: number;
   #renewTimer: NodeJS.Timeout | undefined;
+  #cancelBeat: (() => void) | undefined;
   #deadlineTimer: NodeJS.Timeout | undefined;
   #stopped = false;
   readonly #onBackendLost = () => this.#lose("backend", this.lease.lost.reason);
@@ -43,7 +44,7 @@ export class LeaseKeeper {
       lease.lost.addEventListener("abort", this.#onBackendLost, { once: true });
     }
     this.#armDeadline();
-    this.#scheduleRenew(timing.renewIntervalMs);
+    this.#renewOnBeat();
   }
 
   /** Aborted when the lease is lost; pass it to anything that must stop with the lease. */
@@ -65,11 +66,22 @@ export class LeaseKeeper {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#renewTimer);
+    this.#cancelBeat?.();
     clearTimeout(this.#deadlineTimer);
     this.lease.lost.removeEventListener("abort", this.#onBackendLost);
   }
 
-  #scheduleRenew(delayMs: number): void {
+  /** The next renewal, on the process-wide beat of this renewal interval. */
+  #renewOnBeat(): void {
+    if (this.#stopped) return;
+    this.#cancelBeat = RenewalBeat.of(this.#timing.renewIntervalMs).schedule(() => {
+      this.#cancelBeat = undefined;
+      void this.#renew();
+    });
+  }
+
+  /** A retry after a failed renewal, on its own timer. */
+  #retryRenew(delayMs: number): void {
     if (this.#stopped) return;
     clearTimeout(this.#renewTimer);
     this.#renewTimer = setTimeout(() => void this.#renew(), delayMs);
@@ -98,7 +110,7 @@ export class LeaseKeeper {
       if (this.#stopped || this.#controller.signal.aborted) return;
       this.#hooks.onRenewError(error);
       const left = this.#validUntil - performance.now();
-      this.#scheduleRenew(Math.max(50, Math.min(this.#timing.renewIntervalMs, left / 3)));
+      this.#retryRenew(Math.max(50, Math.min(this.#timing.renewIntervalMs, left / 3)));
       return;
     }
     if (this.#stopped || this.#controller.signal.aborted) return;
@@ -108,7 +120,7 @@ export class LeaseKeeper {
     }
     this.#validUntil = Math.max(this.#validUntil, sentAt + this.#timing.renewDeadlineMs);
     this.#armDeadline();
-    this.#scheduleRenew(this.#timing.renewIntervalMs);
+    this.#renewOnBeat();
   }
 
   #lose(reason: LockLostReason, error?: unknown): void {
@@ -116,5 +128,63 @@ export class LeaseKeeper {
     this.stop();
     this.#controller.abort(reason);
     this.#hooks.onLost(reason, error);
+  }
+}
+
+/**
+ * One timer per renewal interval for every keeper in the process. Leases
+ * renewed on the same beat reach their backend in the same tick, where it
+ * batches them: one Redis round trip per period for all of a process's
+ * leases, one statement per PostgreSQL connection. Beats fall on multiples of
+ * the interval on the monotonic clock, so the next one is never more than
+ * one interval away: a lease is renewed at least as often as
+ * `renewIntervalMs` says (its first renewal may come sooner), never later.
+ */
+class RenewalBeat {
+  static readonly #beats = new Map<number, RenewalBeat>();
+  readonly #intervalMs: number;
+  readonly #due = new Set<() => void>();
+  #timer: NodeJS.Timeout | undefined;
+
+  private constructor(intervalMs: number) {
+    this.#intervalMs = intervalMs;
+  }
+
+  static of(intervalMs: number): RenewalBeat {
+    let beat = RenewalBeat.#beats.get(intervalMs);
+    if (!beat) {
+      beat = new RenewalBeat(intervalMs);
+      RenewalBeat.#beats.set(intervalMs, beat);
+    }
+    return beat;
+  }
+
+  /** Calls `renew` on the next beat; returns a function that cancels it. */
+  schedule(renew: () => void): () => void {
+    this.#due.add(renew);
+    if (!this.#timer) this.#arm();
+    return () => {
+      this.#due.delete(renew);
+      if (this.#due.size === 0) this.#idle();
+    };
+  }
+
+  #arm(): void {
+    this.#timer = setTimeout(() => this.#beat(), this.#intervalMs - (performance.now() % this.#intervalMs));
+  }
+
+  #beat(): void {
+    this.#timer = undefined;
+    const due = [...this.#due];
+    this.#due.clear();
+    for (const renew of due) renew();
+    if (this.#due.size > 0) this.#arm();
+    else this.#idle();
+  }
+
+  #idle(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (RenewalBeat.#beats.get(this.#intervalMs) === this) RenewalBeat.#beats.delete(this.#intervalMs);
   }
 }

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from "../errors.js";
 import type { BotAdapter } from "../adapters/types.js";
+import { redactTokens } from "../token.js";
 import type { LockBackend } from "../locks/types.js";
 import type { Logger } from "./logger.js";
 
@@ -220,10 +221,14 @@ function signals(option: boolean | readonly NodeJS.Signals[] | undefined): reado
 }
 
 function describe(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  // A token passed in the wrong option must not end up in the message: redact before shortening.
+  if (typeof value === "string") {
+    const shown = redactTokens(value);
+    return JSON.stringify(shown.length > 40 ? `${shown.slice(0, 40)}…` : shown);
+  }
   if (typeof value === "object" && value !== null) {
     try {
-      return JSON.stringify(value);
+      return redactTokens(JSON.stringify(value));
     } catch {
       return "an object";
     }
