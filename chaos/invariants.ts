@@ -39,7 +39,7 @@ export interface RunRecords {
  * alone are not enough: @grammyjs/runner logs the errors it handles with one.)
  */
 const CRASH_OUTPUT = [
-  /Unhandled ?(promise )?rejection/i,
+  /Unhandled ?(promise ?)?rejection/i,
   /\buncaught ?exception\b/i,
   /ERR_UNHANDLED_REJECTION/,
   /triggerUncaughtException/,

@@ -7,6 +7,7 @@
  */
 import { BotApiError, InvalidOptionError, LeaseNotValidError } from "../errors.js";
 import { parseBotToken } from "../token.js";
+import { assertBotShape } from "./assert-bot.js";
 import { GatedPolling, type LoopDriver } from "./gated-polling.js";
 import { callByName } from "./call-by-name.js";
 import { HandlerTracker } from "./handler-tracker.js";
@@ -122,6 +123,8 @@ export interface GrammyBotLike {
   errorHandler: (error: never) => unknown;
 }
 
+const GRAMMY_BOT = "a grammY bot (new Bot(token))";
+
 interface GrammyInstallation {
   readonly gated: GatedPolling;
   /** `bot.start` before it was guarded. */
@@ -141,7 +144,9 @@ interface GrammyInstallation {
  * ```
  */
 export function grammyAdapter<O = unknown>(bot: GrammyBotLike, options: GrammyAdapterOptions<O> = {}): BotAdapter {
+  assertBotShape(bot, GRAMMY_BOT, []);
   const { botId } = parseBotToken(bot.token);
+  assertBotShape(bot, GRAMMY_BOT, ["api.config.use()", "api.raw", "start()", "stop()", "init()", "handleUpdate()"]);
   if (options.start !== undefined && options.runner !== undefined) {
     throw new InvalidOptionError(
       "start",

@@ -9,6 +9,7 @@
 import { InvalidTokenError, LeaseNotValidError } from "../errors.js";
 import { parseBotToken } from "../token.js";
 import { callByName } from "./call-by-name.js";
+import { assertBotShape } from "./assert-bot.js";
 import { GatedPolling, type LoopDriver } from "./gated-polling.js";
 import { installOnce } from "./install-once.js";
 import type { BotAdapter, GetUpdatesParams, PollingGate, PollingRun } from "./types.js";
@@ -55,6 +56,8 @@ type GetUpdates = (params: object | undefined, signal?: AbortSignal) => Promise<
 type HandleUpdate = (update: { update_id: number }) => Promise<void>;
 type StartPolling = (source?: undefined, options?: object) => Promise<void>;
 
+const NTBA_BOT = "a node-telegram-bot-api 2.x bot (new Bot(token))";
+
 interface NtbaInstallation {
   readonly gated: GatedPolling;
   /** `bot.startPolling` before it was guarded. */
@@ -73,7 +76,9 @@ export function nodeTelegramBotApiAdapter(
   bot: NodeTelegramBotApiBotLike,
   options: NodeTelegramBotApiAdapterOptions = {},
 ): BotAdapter {
+  assertBotShape(bot, NTBA_BOT, ["api"]);
   const { botId } = parseBotToken(options.token ?? transportToken(bot));
+  assertBotShape(bot, NTBA_BOT, ["api.getUpdates()", "startPolling()", "stop()", "handleUpdate()"]);
   const installation = installOnce(bot, "node-telegram-bot-api", () => install(bot));
   const pollingOptions = { ...options.polling };
 

@@ -6,6 +6,7 @@
  */
 import { LeaseNotValidError } from "../errors.js";
 import { parseBotToken } from "../token.js";
+import { assertBotShape } from "./assert-bot.js";
 import { GatedPolling, type LoopDriver } from "./gated-polling.js";
 import { installOnce } from "./install-once.js";
 import type { AbortSignalLike } from "./link-signals.js";
@@ -54,6 +55,8 @@ export interface TelegrafBotLike {
 type CallApi = (method: string, payload?: object, options?: TelegrafCallApiOptions) => Promise<unknown>;
 type Launch = (config?: object) => Promise<void>;
 
+const TELEGRAF_BOT = "a Telegraf bot (new Telegraf(token))";
+
 interface TelegrafInstallation {
   readonly gated: GatedPolling;
   /** `telegram.callApi` before it was wrapped. */
@@ -73,7 +76,9 @@ interface TelegrafInstallation {
  * ```
  */
 export function telegrafAdapter(bot: TelegrafBotLike, options: TelegrafAdapterOptions = {}): BotAdapter {
+  assertBotShape(bot, TELEGRAF_BOT, ["telegram"]);
   const { botId } = parseBotToken(bot.telegram.token);
+  assertBotShape(bot, TELEGRAF_BOT, ["telegram.callApi()", "launch()", "stop()"]);
   const installation = installOnce(bot, "telegraf", () => install(bot));
   const launchConfig: Record<string, unknown> = {};
   if (options.launch?.allowedUpdates !== undefined) launchConfig["allowedUpdates"] = options.launch.allowedUpdates;

@@ -4,7 +4,7 @@ import { access, constants, lstat, mkdir, open, readdir, readFile, rename, rmdir
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { BackendUnavailableError, InvalidOptionError, LockLostError } from "../errors.js";
-import { assertAcquireRequest, describeValue } from "./holder.js";
+import { assertAcquireRequest, assertOptionsObject, describeValue } from "./holder.js";
 import type { AcquireRequest, HolderRecord, Lease, LockBackend } from "./types.js";
 
 /** Options for {@link fileLock}. */
@@ -52,6 +52,7 @@ export interface FileLockOptions {
  * through `fs.watch`, with a jittered poll as the fallback.
  */
 export function fileLock(options: FileLockOptions = {}): LockBackend {
+  assertOptionsObject(options, 'fileLock({ dir: "/var/lock/my-bot" })');
   const { dir, staleMs = 2000, pollMs = 1000 } = options;
   if (dir !== undefined && (typeof dir !== "string" || dir.length === 0)) {
     throw new InvalidOptionError("dir", `Expected \`dir\` to be a non-empty path, got ${describeValue(dir)}`);
@@ -418,7 +419,7 @@ class FileLockBackend implements LockBackend {
   async #prepare(): Promise<void> {
     const dir = this.#dir;
     try {
-      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await makeDirectory(dir);
     } catch (error) {
       throw new BackendUnavailableError(
         `Cannot create the lock directory ${dir} (${errorCode(error) ?? "error"}): create it with write access for this user, or pass another \`dir\` to fileLock().`,
@@ -808,6 +809,29 @@ function readOptional(read: () => string): string | undefined {
 }
 
 /** Whether the owner's process is known to be gone. Only decidable on this machine, in this pid namespace. */
+/**
+ * `mkdir -p` with mode 0o700, one level at a time. Not `mkdir(dir, { recursive: true })`:
+ * under /proc, /sys and other pseudo file systems a directory that cannot exist
+ * answers ENOENT though its parent exists, and Node's recursive mkdir then never
+ * settles (it retries the parent and the child for ever, a thread at 100% CPU).
+ */
+async function makeDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o700 });
+    return;
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") return;
+    const parent = path.dirname(dir);
+    if (errorCode(error) !== "ENOENT" || parent === dir || (await lstatIfPresent(parent))) throw error;
+    await makeDirectory(parent);
+  }
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    if (errorCode(error) !== "EEXIST") throw error;
+  }
+}
+
 function isDeadOwner(record: OwnerRecord): boolean {
   const own = ownIdentity();
   const owner = record.process;

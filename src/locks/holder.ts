@@ -48,6 +48,17 @@ export function assertAcquireRequest(request: AcquireRequest): void {
   }
 }
 
+/**
+ * Throws {@link InvalidOptionError} unless `options` is an options object (or
+ * undefined): `redisLock(process.env.REDIS_URL)` must not silently mean
+ * "no options". The value is not shown: it may be a URL with a password.
+ */
+export function assertOptionsObject(options: unknown, usage: string): void {
+  if (options === undefined || (typeof options === "object" && options !== null && !Array.isArray(options))) return;
+  const got = options === null ? "null" : Array.isArray(options) ? "an array" : `a ${typeof options}`;
+  throw new InvalidOptionError("options", `Expected an options object, as in ${usage}, got ${got}.`);
+}
+
 /** A short rendering of a bad option value for error messages; a token passed by mistake shows as `<botId>:***`. */
 export function describeValue(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(redactTokens(value));

@@ -1,5 +1,5 @@
 import { BackendUnavailableError, InvalidOptionError, LockLostError } from "../errors.js";
-import { assertAcquireRequest, describeValue } from "./holder.js";
+import { assertAcquireRequest, assertOptionsObject, describeValue } from "./holder.js";
 import type { AcquireRequest, HolderRecord, Lease, LockBackend } from "./types.js";
 
 /** Options for {@link memoryLock}. */
@@ -21,6 +21,7 @@ export interface MemoryLockOptions {
  * next waiter and its `lost` signal aborts.
  */
 export function memoryLock(options: MemoryLockOptions = {}): LockBackend {
+  assertOptionsObject(options, 'memoryLock({ namespace: "tests" })');
   const namespace = options.namespace ?? "default";
   if (typeof namespace !== "string" || namespace.length === 0) {
     throw new InvalidOptionError("namespace", `Expected \`namespace\` to be a non-empty string, got ${describeValue(namespace)}`);

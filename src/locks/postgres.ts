@@ -1,7 +1,7 @@
 import { BackendUnavailableError, InvalidOptionError, LockLostError } from "../errors.js";
 import { abortable, sleep } from "./abortable.js";
 import { advisoryKey } from "./advisory-key.js";
-import { assertAcquireRequest, describeValue } from "./holder.js";
+import { assertAcquireRequest, assertOptionsObject, describeValue } from "./holder.js";
 import type { PgClientConfig, PgConnectSettings } from "./postgres-connection.js";
 import { describePg, openPgConnection } from "./postgres-connection.js";
 import { PgSession } from "./postgres-session.js";
@@ -68,6 +68,7 @@ const WAITER_RECONNECT_DELAY_MS = 1000;
  * ```
  */
 export function postgresLock(options: PostgresLockOptions = {}): LockBackend {
+  assertOptionsObject(options, "postgresLock({ connectionString: process.env.DATABASE_URL })");
   const { connectionString, config } = options;
   if (connectionString !== undefined && config !== undefined) {
     throw new InvalidOptionError("connectionString", "Pass either `connectionString` or `config` to postgresLock, not both.");

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { BackendUnavailableError, InvalidOptionError, LockLostError } from "../errors.js";
 import { abortable } from "./abortable.js";
-import { assertAcquireRequest, describeValue } from "./holder.js";
+import { assertAcquireRequest, assertOptionsObject, describeValue } from "./holder.js";
 import type { RedisClientLike } from "./redis-connection.js";
 import { assertRedisClient, describeClient, hostPortOf, RedisConnection } from "./redis-connection.js";
 import { grantScript, releaseScript } from "./redis-scripts.js";
@@ -89,6 +89,7 @@ const MAX_RETRY_INTERVAL_MS = 1000;
  * ```
  */
 export function redisLock(options: RedisLockOptions = {}): LockBackend {
+  assertOptionsObject(options, "redisLock({ url: process.env.REDIS_URL })");
   const { url, client } = options;
   let connect: () => RedisConnection;
   let where: string;

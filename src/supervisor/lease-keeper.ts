@@ -118,8 +118,8 @@ export class LeaseKeeper {
       this.#lose("refused");
       return;
     }
+    // The deadline only moves later: its timer, when it fires, sees that and waits for the rest.
     this.#validUntil = Math.max(this.#validUntil, sentAt + this.#timing.renewDeadlineMs);
-    this.#armDeadline();
     this.#renewOnBeat();
   }
 
