@@ -166,6 +166,7 @@ export async function laneHandovers(
     await Promise.all(lanes.map(({ holder }) => holder.worker.stop(holder.slot)));
     await Promise.all(
       lanes.map(async ({ token, waiter }) => {
+        await waiter.worker.waitForEvent(waiter.slot, "polling", 30_000);
         const { poller } = await waitForNewPoller(emulator.bot(token), t0);
         gaps.push(poller.poll.start - t0);
         await waiter.worker.stop(waiter.slot);
@@ -189,16 +190,15 @@ export async function laneHandovers(
  */
 export async function frameworkStopDuration(ctx: BenchContext, worker: Worker, lanes: number): Promise<{ stopMs: number[]; throttled: number }> {
   const { emulator } = ctx;
-  const bots = await Promise.all(
-    Array.from({ length: lanes }, async () => {
-      const token = ctx.newToken();
-      const slot = nextSlot("plain-stop");
-      await worker.request({ cmd: "plain", slot, token, apiRoot: emulator.apiRoot });
-      await worker.waitForEvent(slot, "polling");
-      await emulator.bot(token).waitFor((s) => s.longPollPending, { timeoutMs: 10_000 });
-      return { token, slot };
-    }),
-  );
+  const bots: { token: string; slot: string }[] = [];
+  for (let i = 0; i < lanes; i++) {
+    const token = ctx.newToken();
+    const slot = nextSlot("plain-stop");
+    await worker.request({ cmd: "plain", slot, token, apiRoot: emulator.apiRoot });
+    await worker.waitForEvent(slot, "polling");
+    await emulator.bot(token).waitFor((s) => s.longPollPending, { timeoutMs: 10_000 });
+    bots.push({ token, slot });
+  }
   await sleep(200);
   const stopMs: number[] = [];
   let throttled = 0;

@@ -31,7 +31,7 @@ export interface ChaosMonkeyOptions {
 /**
  * Until stopped: every few seconds a graceful stop (SIGTERM), a crash
  * (SIGKILL) or a store fault. Actions are drawn from a shuffled bag holding
- * each kind once, so even a short run has every kind. Signals never take the
+ * each signal twice and each store fault once, so even a short run has every kind. Signals never take the
  * last running replica (the fleet restarts the ones that exit), so the bot
  * is never down for longer than a takeover.
  */
@@ -43,7 +43,8 @@ export function unleashChaos(options: ChaosMonkeyOptions): { readonly actions: C
     actions.push(action);
     options.onAction?.(action);
   };
-  const kinds = ["SIGTERM", "SIGKILL", ...store.faultKinds] as const;
+  // Process faults twice a round, each store fault once: a store that fails as often as processes do is not a deployment.
+  const kinds = ["SIGTERM", "SIGTERM", "SIGKILL", "SIGKILL", ...store.faultKinds] as const;
   let bag: string[] = [];
 
   const act = async (): Promise<void> => {

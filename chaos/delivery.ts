@@ -11,6 +11,8 @@ export interface Delivery {
   readonly lost: number;
   /** Update ids never answered (the first few). */
   readonly lostUpdateIds: readonly number[];
+  /** Every update never answered, with the getUpdates answer that first delivered it (undefined: never delivered). */
+  readonly lostDeliveries: readonly { readonly updateId: number; readonly batch: number | undefined }[];
   /**
    * How many getUpdates answers the duplicated messages were first
    * delivered in: a crash can repeat the batch it was handling, one batch per lost lease.
@@ -36,11 +38,16 @@ export function scoreDelivery(snapshot: BotSnapshot, sent: readonly SentMessage[
   let handled = 0;
   let duplicated = 0;
   const lostUpdateIds: number[] = [];
+  const lostDeliveries: { updateId: number; batch: number | undefined }[] = [];
   const batches = new Set<number>();
   for (const message of sent) {
     const count = answers.get(message.messageId) ?? 0;
-    if (count === 0) lostUpdateIds.push(message.updateId);
-    else handled += 1;
+    if (count === 0) {
+      lostUpdateIds.push(message.updateId);
+      lostDeliveries.push({ updateId: message.updateId, batch: firstBatch.get(message.updateId) });
+    } else {
+      handled += 1;
+    }
     if (count > 1) {
       duplicated += count - 1;
       batches.add(firstBatch.get(message.updateId) ?? -message.updateId);
@@ -52,6 +59,7 @@ export function scoreDelivery(snapshot: BotSnapshot, sent: readonly SentMessage[
     duplicated,
     lost: sent.length - handled,
     lostUpdateIds: lostUpdateIds.slice(0, 20),
+    lostDeliveries,
     duplicateBatches: batches.size,
     largestBatch,
   };

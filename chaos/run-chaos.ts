@@ -5,7 +5,7 @@ import { unleashChaos, type ChaosAction } from "./chaos-monkey.js";
 import { watchForDeafReplicas } from "./deaf-monitor.js";
 import { scoreDelivery } from "./delivery.js";
 import { handoverGaps, summarizeGaps, type HandoverCause } from "./handover-gaps.js";
-import { checkInvariants } from "./invariants.js";
+import { checkInvariants, lostInFlightOnCrash, type RunRecords } from "./invariants.js";
 import { pushMessages } from "./message-pusher.js";
 import { createRandom } from "./random.js";
 import { ReplicaFleet, type Incarnation } from "./replica-fleet.js";
@@ -140,15 +140,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
     const delivery = scoreDelivery(snapshot, pusher.sent);
     const actions = monkey.actions;
     const gaps = handoverGaps(fleet.incarnations, finalStopAt);
-    const violations = checkInvariants({
+    const records: RunRecords = {
       snapshot,
       delivery,
       incarnations: fleet.incarnations,
       deaf,
       hung,
       leaseLosingFaults: actions.filter((a) => a.fault?.mayLoseLease).length,
+      confirmsBeforeHandling: store.confirmsBeforeHandling && options.script === undefined,
       startedAt,
-    });
+    };
+    const violations = checkInvariants(records);
     for (const violation of violations) note(`VIOLATION ${violation.kind}: ${violation.detail}`);
     const byCause: Partial<Record<HandoverCause, ReturnType<typeof summarizeGaps>>> = {};
     for (const cause of new Set(gaps.map((g) => g.cause))) byCause[cause] = summarizeGaps(gaps.filter((g) => g.cause === cause));
@@ -174,6 +176,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
         duplicated: delivery.duplicated,
         duplicateBatches: delivery.duplicateBatches,
         lost: delivery.lost,
+        lostInFlightOnCrash: delivery.lostDeliveries.filter((l) => lostInFlightOnCrash(l.batch, records)).length,
         largestBatch: delivery.largestBatch,
       },
       handoverGaps: { ...summarizeGaps(gaps), byCause },

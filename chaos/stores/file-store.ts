@@ -24,6 +24,7 @@ export function createFileStore(): FileChaosStore {
     kind: "file",
     example: "examples/grammy-file-lock.ts",
     longPollTimeoutSeconds: 30,
+    confirmsBeforeHandling: false,
     faultKinds: [],
     lockDir,
     env: () => ({ LOCK_DIR: lockDir }),

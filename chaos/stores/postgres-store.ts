@@ -42,6 +42,7 @@ export async function createPostgresStore(databaseUrl = DEFAULT_DATABASE_URL): P
     kind: "postgres",
     example: "examples/telegraf-postgres.ts",
     longPollTimeoutSeconds: 50,
+    confirmsBeforeHandling: false,
     faultKinds: ["pg-terminate-holder", "pg-terminate-waiters", "pg-terminate-all"],
     env: () => ({ DATABASE_URL: withApplicationName(databaseUrl, applicationName) }),
     async injectFault(kind: string, _random: Random): Promise<StoreFaultRecord> {

@@ -20,6 +20,7 @@ export async function createRedisStore(): Promise<ChaosStore> {
     kind: "redis",
     example: "examples/grammy-runner-redis.ts",
     longPollTimeoutSeconds: 30,
+    confirmsBeforeHandling: true,
     faultKinds,
     env: () => ({ REDIS_URL: server.url }),
     async injectFault(kind: string, random: Random): Promise<StoreFaultRecord> {

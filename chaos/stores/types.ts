@@ -21,6 +21,12 @@ export interface ChaosStore {
   readonly example: string;
   /** The long-poll `timeout` (s) the example's framework sends by default. */
   readonly longPollTimeoutSeconds: number;
+  /**
+   * True when the example's framework confirms a batch by fetching the next
+   * one before the first is handled (@grammyjs/runner): a SIGKILL then loses
+   * what it had in flight, instead of repeating it.
+   */
+  readonly confirmsBeforeHandling: boolean;
   /** Store faults this store can inject; empty when it has none. */
   readonly faultKinds: readonly string[];
   /** Environment variables of one replica process (its lock store settings). */

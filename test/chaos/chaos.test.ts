@@ -32,8 +32,9 @@ describe.concurrent("chaos", () => {
       expect(report.violations, details).toEqual([]);
       // The run did what it claims: messages flowed, replicas were stopped and killed, and every store fault happened.
       expect(report.updates.sent, details).toBeGreaterThan(100);
-      expect(report.updates.lost, details).toBe(0);
-      expect(report.updates.handled, details).toBe(report.updates.sent);
+      // Only @grammyjs/runner (the Redis example) may lose what it had in flight when SIGKILLed; the checks above attribute each loss.
+      expect(report.updates.lost - report.updates.lostInFlightOnCrash, details).toBe(0);
+      if (backend !== "redis") expect(report.updates.lost, details).toBe(0);
       expect(report.kills + report.gracefulStops, details).toBeGreaterThanOrEqual(2);
       for (const kind of faultKinds) expect(report.storeFaults[kind], `${kind}\n${details}`).toBeGreaterThanOrEqual(1);
       expect(report.conflicts.heardByLiveClient, details).toBe(0);

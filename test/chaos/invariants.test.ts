@@ -69,6 +69,7 @@ function records(overrides: Partial<RunRecords> & { getUpdates?: GetUpdatesRecor
     deaf: [],
     hung: [],
     leaseLosingFaults: 0,
+    confirmsBeforeHandling: false,
     startedAt: T0,
     ...overrides,
   };
@@ -88,8 +89,14 @@ describe("checkInvariants", () => {
     expect(kinds(records({ getUpdates: [call(1, { kind: "updates", updateIds: [1, 2, 3] }), heard, gone, webhook] }))).toEqual(["two-pollers", "webhook-conflict"]);
   });
 
-  it("an unanswered message is lost", () => {
+  it("an unanswered message is lost, unless a runner that had confirmed its batch was SIGKILLed holding it", () => {
     expect(kinds(records({ replies: [reply(1), reply(3)] }))).toEqual(["lost-update"]);
+    // getUpdates #1 (delivering 1, 2, 3) reached the emulator at T0 + 10 from R1.1.
+    const killedRunner = incarnation("R1.1", { getUpdatesAt: [T0 + 9], signals: [{ signal: "SIGKILL", at: T0 + 20, reason: "chaos" }] });
+    const gracefulRunner = incarnation("R1.1", { getUpdatesAt: [T0 + 9], signals: [{ signal: "SIGTERM", at: T0 + 20, reason: "chaos" }] });
+    expect(kinds(records({ replies: [reply(1), reply(3)], incarnations: [killedRunner], confirmsBeforeHandling: true }))).toEqual([]);
+    expect(kinds(records({ replies: [reply(1), reply(3)], incarnations: [killedRunner], confirmsBeforeHandling: false }))).toEqual(["lost-update"]);
+    expect(kinds(records({ replies: [reply(1), reply(3)], incarnations: [gracefulRunner], confirmsBeforeHandling: true }))).toEqual(["lost-update"]);
   });
 
   it("duplicates: one batch per killed poller or lost lease, none otherwise", () => {

@@ -296,26 +296,37 @@ describe.concurrent("the token never leaks (invariant 6), end to end", () => {
     const dead = await createBotApiEmulator();
     await dead.close();
     const api = ["--api-root", emulator.apiRoot];
-    const runs = await Promise.all([
-      doctor([...api, "--lock-dir", lockDir]),
-      doctor([...api, "--lock-dir", lockDir, "--json"]),
-      doctor([...api, "--redis", REDIS_URL]),
-      doctor([...api, "--postgres", DATABASE_URL, "--json"]),
-      doctor([...api, "--token-file", tokenFile, "--lock-dir", lockDir], {}),
-      doctor(["--api-root", dead.apiRoot, "--lock-dir", lockDir, "--timeout-ms", "2000"]),
-      doctor([...api, "--token", token], {}),
-      doctor([...api, `--token=${token}`], {}),
-      doctor([...api, token], {}),
-    ]);
+    // One at a time: each is a tsx process, and the lock stores get 2 s per command. On a loaded
+    // machine a store may still miss that; such a run is repeated once (the scan reads both).
+    const runs: { code: number | null; text: string }[] = [];
+    const retried: { code: number | null; text: string }[] = [];
+    for (const args of [
+      [...api, "--lock-dir", lockDir],
+      [...api, "--lock-dir", lockDir, "--json"],
+      [...api, "--redis", REDIS_URL],
+      [...api, "--postgres", DATABASE_URL, "--json"],
+    ]) {
+      let result = await doctor(args);
+      if (result.code === 2 && /could not reach (Redis|PostgreSQL)|did not answer/i.test(result.text)) {
+        retried.push(result);
+        result = await doctor(args);
+      }
+      runs.push(result);
+    }
+    runs.push(await doctor([...api, "--token-file", tokenFile, "--lock-dir", lockDir], {}));
+    runs.push(await doctor(["--api-root", dead.apiRoot, "--lock-dir", lockDir, "--timeout-ms", "2000"]));
+    runs.push(await doctor([...api, "--token", token], {}));
+    runs.push(await doctor([...api, `--token=${token}`], {}));
+    runs.push(await doctor([...api, token], {}));
     const deleted = await doctor([...api, "--lock-dir", lockDir, "--delete-webhook"]);
     emulator.revokeToken(token);
     const revoked = await doctor([...api, "--lock-dir", lockDir]);
     const all = [...runs, deleted, revoked];
     // A webhook is a problem (1); unreachable or a token in the arguments: could not check (2); deleted: healthy (0); revoked: 401 (1).
-    expect(all.map((r) => r.code)).toEqual([1, 1, 1, 1, 1, 2, 2, 2, 2, 0, 1]);
+    expect(all.map((r) => r.code), all.map((r) => `${r.code}: ${r.text}`).join("\n---\n")).toEqual([1, 1, 1, 1, 1, 2, 2, 2, 2, 0, 1]);
     expect(all.every((r) => r.text.length > 0)).toBe(true);
     expect(revoked.text).toMatch(/401|[Uu]nauthorized/);
-    expect(leaks(all.map((r) => r.text))).toEqual([]);
+    expect(leaks([...all, ...retried].map((r) => r.text))).toEqual([]);
   }, 120_000);
 
   it("a chaos run with a known token: every replica's output, the report and the Redis keys while held", async ({ expect }) => {

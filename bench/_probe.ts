@@ -1,0 +1,26 @@
+import { Session } from "node:inspector/promises";
+import { writeFileSync } from "node:fs";
+import { Redis } from "ioredis";
+import { redisLock } from "../src/locks/redis.js";
+import { PollingSupervisor } from "../src/supervisor/polling-supervisor.js";
+import type { BotAdapter } from "../src/adapters/types.js";
+const N = 10000;
+const client = new Redis("redis://127.0.0.1:6379");
+const lock = redisLock({ client, keyPrefix: "polling-supervisor-bench:" });
+const base = 960_000_000 + Math.floor(Math.random() * 10_000_000);
+const adapter = (id: number): BotAdapter => ({ name: "x", botId: String(id), callApi: async () => ({ url: "", pending_update_count: 0 }),
+  startPolling(gate) { let stop!: () => void; const p = new Promise<void>((r) => (stop = r)); const done = (async () => { const s = gate.enter({}); await new Promise<void>((res, rej) => { void p.then(res); s.addEventListener("abort", () => rej(s.reason)); }); })(); done.catch(() => {}); return { done, stop: async () => stop() }; } });
+const sups = Array.from({ length: N }, (_, i) => new PollingSupervisor({ adapter: adapter(base + i), lock, logger: false }));
+await Promise.all(sups.map((s) => s.start()));
+await new Promise((r) => setTimeout(r, 4500));
+const session = new Session(); session.connect();
+await session.post("Profiler.enable"); await session.post("Profiler.setSamplingInterval", { interval: 100 }); await session.post("Profiler.start");
+let last = performance.now(); const stalls: number[] = [];
+const t = setInterval(() => { const now = performance.now(); stalls.push(now - last - 1); last = now; }, 1);
+await new Promise((r) => setTimeout(r, 4000)); clearInterval(t);
+const { profile } = await session.post("Profiler.stop");
+writeFileSync("/tmp/beat.cpuprofile", JSON.stringify(profile));
+stalls.sort((a, b) => b - a); console.log("worst stalls", stalls.slice(0, 4).map((x) => x.toFixed(1)).join(" "));
+await Promise.all(sups.map((s) => s.stop())); await lock.close();
+const keys = Array.from({ length: N }, (_, i) => `polling-supervisor-bench:fencing:bot-${base + i}`); for (let i = 0; i < N; i += 1000) await client.unlink(...keys.slice(i, i + 1000));
+client.disconnect();
