@@ -5,10 +5,10 @@
  *
  *   npm run bench                      full run (a few minutes); writes bench/results/latest.json,
  *                                      bench/results/gaps.svg and the README's benchmark section
- *   npm run bench -- --quick           CI-sized (< ~1 min); writes bench/results/quick.tmp.json only
+ *   npm run bench -- --quick           CI-sized (about a minute); writes bench/results/quick.tmp.json only
  *   options: --shared (the machine runs other work: noted in the results), --note "text",
- *            --only handover,crash,... (suites: startup handover lead retry unsupervised crash sigterm exit scale),
- *            --out file.json, --readme / --no-readme
+ *            --only handover,crash,... (suites: startup handover lead retry unsupervised crash sigterm exit scale;
+ *              writes bench/results/partial.tmp.json), --out file.json, --readme / --no-readme
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -18,7 +18,7 @@ import { parseArgs } from "node:util";
 import { exitIfLockedSeries } from "./baselines/exit-if-locked.js";
 import { unsupervisedSample, unsupervisedSettled } from "./baselines/unsupervised.js";
 import { renderGapChart } from "./chart.js";
-import { createContext, DATABASE_URL, REDIS_URL, STREAM_RATE, type BenchContext } from "./context.js";
+import { createContext, DATABASE_URL, REDIS_URL, STREAM_RATE } from "./context.js";
 import { redisCrashLanes, takeoverSeries, type TakeoverSample } from "./crash.js";
 import type { BackendKind } from "./fixtures/locks.js";
 import { frameworkStopDuration, handoverSeries, laneHandovers, type HandoverSeries } from "./handover.js";
@@ -51,10 +51,63 @@ const { values: args } = parseArgs({
 });
 const quick = args.quick === true;
 
-/** Repetitions: full run / --quick. */
-const plan = quick
-  ? { handovers: 15, idle: 10, sigterm: 2, crash: 4, redisLanes: 4, redisRounds: 1, startup: 5, unsupervised: 2, retryLanes: 5, retryRounds: 1, exit: 3, frameworkStop: 5, scale: [1_000], scaleGrammy: [] as number[], scaleWindowMs: 2_000 }
-  : { handovers: 100, idle: 30, sigterm: 10, crash: 30, redisLanes: 10, redisRounds: 3, startup: 30, unsupervised: 30, retryLanes: 10, retryRounds: 3, exit: 30, frameworkStop: 30, scale: [1_000, 10_000], scaleGrammy: [1_000, 10_000], scaleWindowMs: 6_000 };
+/** Repetitions and sizes of one run. */
+interface Plan {
+  readonly handovers: number;
+  readonly idle: number;
+  readonly sigterm: number;
+  readonly crash: number;
+  readonly redisLanes: number;
+  readonly redisRounds: number;
+  readonly startup: number;
+  readonly unsupervised: number;
+  readonly retryLanes: number;
+  readonly retryRounds: number;
+  readonly exit: number;
+  readonly frameworkStop: number;
+  readonly scale: readonly number[];
+  readonly scaleGrammy: readonly number[];
+  /** Whole renewal periods (2 s each). */
+  readonly scaleWindowMs: number;
+}
+
+const FULL: Plan = {
+  handovers: 100,
+  idle: 30,
+  sigterm: 10,
+  crash: 30,
+  redisLanes: 10,
+  redisRounds: 3,
+  startup: 30,
+  unsupervised: 30,
+  retryLanes: 10,
+  retryRounds: 3,
+  exit: 30,
+  frameworkStop: 30,
+  scale: [1_000, 10_000],
+  scaleGrammy: [1_000, 10_000],
+  scaleWindowMs: 6_000,
+};
+
+const QUICK: Plan = {
+  handovers: 15,
+  idle: 10,
+  sigterm: 2,
+  crash: 4,
+  redisLanes: 4,
+  redisRounds: 1,
+  startup: 5,
+  unsupervised: 2,
+  retryLanes: 5,
+  retryRounds: 1,
+  exit: 3,
+  frameworkStop: 5,
+  scale: [1_000],
+  scaleGrammy: [],
+  scaleWindowMs: 2_000,
+};
+
+const plan = quick ? QUICK : FULL;
 
 const only = args.only ? new Set(args.only.split(",").map((s) => s.trim())) : undefined;
 for (const name of only ?? []) if (!SUITES.includes(name as Suite)) throw new Error(`Unknown suite ${name}; suites: ${SUITES.join(", ")}`);
@@ -236,13 +289,15 @@ async function main(): Promise<number> {
     errors,
   };
 
-  const outFile = path.resolve(ROOT, args.out ?? (quick ? "bench/results/quick.tmp.json" : "bench/results/latest.json"));
+  // Only a complete full run stands for the published figures; anything less goes to a scratch file.
+  const partial = quick || only !== undefined;
+  const outFile = path.resolve(ROOT, args.out ?? (quick ? "bench/results/quick.tmp.json" : partial ? "bench/results/partial.tmp.json" : "bench/results/latest.json"));
   mkdirSync(path.dirname(outFile), { recursive: true });
   // Microseconds are plenty: keeps the file small and its diffs readable.
   const rounded = (_key: string, value: unknown) => (typeof value === "number" && !Number.isInteger(value) ? Math.round(value * 1000) / 1000 : value);
   writeFileSync(outFile, `${JSON.stringify(results, rounded, 1)}\n`);
 
-  const writeReadme = args["no-readme"] ? false : (args.readme ?? !quick);
+  const writeReadme = args["no-readme"] ? false : (args.readme ?? !partial);
   const chartRelative = "bench/results/gaps.svg";
   if (writeReadme) {
     writeFileSync(path.join(ROOT, chartRelative), renderGapChart(figures(results)));

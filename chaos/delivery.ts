@@ -20,6 +20,8 @@ export interface Delivery {
   readonly duplicateBatches: number;
   /** The largest getUpdates answer of the run, in updates. */
   readonly largestBatch: number;
+  /** For each batch that duplicated messages: its getUpdates seq and how many of its messages were answered twice or more. */
+  readonly duplicatesByBatch: readonly { readonly batch: number; readonly messages: number }[];
 }
 
 export function scoreDelivery(snapshot: BotSnapshot, sent: readonly SentMessage[]): Delivery {
@@ -39,7 +41,7 @@ export function scoreDelivery(snapshot: BotSnapshot, sent: readonly SentMessage[
   let duplicated = 0;
   const lostUpdateIds: number[] = [];
   const lostDeliveries: { updateId: number; batch: number | undefined }[] = [];
-  const batches = new Set<number>();
+  const batches = new Map<number, number>();
   for (const message of sent) {
     const count = answers.get(message.messageId) ?? 0;
     if (count === 0) {
@@ -50,7 +52,8 @@ export function scoreDelivery(snapshot: BotSnapshot, sent: readonly SentMessage[
     }
     if (count > 1) {
       duplicated += count - 1;
-      batches.add(firstBatch.get(message.updateId) ?? -message.updateId);
+      const batch = firstBatch.get(message.updateId) ?? -message.updateId;
+      batches.set(batch, (batches.get(batch) ?? 0) + 1);
     }
   }
   return {
@@ -62,5 +65,6 @@ export function scoreDelivery(snapshot: BotSnapshot, sent: readonly SentMessage[
     lostDeliveries,
     duplicateBatches: batches.size,
     largestBatch,
+    duplicatesByBatch: [...batches].map(([batch, messages]) => ({ batch, messages })),
   };
 }

@@ -38,6 +38,8 @@ export interface ChaosReport {
   };
   readonly handoverGaps: GapSummary & { readonly byCause: Partial<Record<HandoverCause, GapSummary>> };
   readonly conflicts: { readonly answered: number; readonly heardByLiveClient: number };
+  /** Each batch that was handled twice: when it was delivered (s from the start), to which replica, and how that replica's turn ended. */
+  readonly duplicateBatches: readonly { readonly atS: number; readonly size: number; readonly duplicated: number; readonly to: string; readonly toEnded: string }[];
   /** How replica runs ended, from their logs: `stopped`, `lock-lost`, `conflict`, `fatal`, or `killed`. */
   readonly runEnds: Readonly<Record<string, number>>;
   readonly violations: readonly Violation[];

@@ -5,7 +5,7 @@ import { unleashChaos, type ChaosAction } from "./chaos-monkey.js";
 import { watchForDeafReplicas } from "./deaf-monitor.js";
 import { scoreDelivery } from "./delivery.js";
 import { handoverGaps, summarizeGaps, type HandoverCause } from "./handover-gaps.js";
-import { checkInvariants, lostInFlightOnCrash, type RunRecords } from "./invariants.js";
+import { checkInvariants, lostInFlightOnCrash, senderOf, type RunRecords } from "./invariants.js";
 import { pushMessages } from "./message-pusher.js";
 import { createRandom } from "./random.js";
 import { ReplicaFleet, type Incarnation } from "./replica-fleet.js";
@@ -127,7 +127,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
     const drainedBy = now() + 60_000;
     await waitUntil(() => fleet.poller() !== undefined, 60_000, "no replica polls after the chaos").catch((e: Error) => note(e.message));
     pusher.stop();
-    await waitUntil(() => scoreDelivery(bot.snapshot(), pusher.sent).lost === 0, Math.max(0, drainedBy - now()), "").catch(() =>
+    // Until every message is answered, except those a SIGKILLed runner had in flight (they never will be).
+    const confirmsBeforeHandling = store.confirmsBeforeHandling && options.script === undefined;
+    const unanswerable = (snapshot: BotSnapshot) => {
+      const records = { snapshot, incarnations: fleet.incarnations, confirmsBeforeHandling } as const;
+      return scoreDelivery(snapshot, pusher.sent).lostDeliveries.filter((l) => !lostInFlightOnCrash(l.batch, records)).length;
+    };
+    await waitUntil(() => unanswerable(bot.snapshot()) === 0, Math.max(0, drainedBy - now()), "").catch(() =>
       note("drain: some messages are still unanswered"),
     );
     await sample();
@@ -147,7 +153,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
       deaf,
       hung,
       leaseLosingFaults: actions.filter((a) => a.fault?.mayLoseLease).length,
-      confirmsBeforeHandling: store.confirmsBeforeHandling && options.script === undefined,
+      confirmsBeforeHandling,
       startedAt,
     };
     const violations = checkInvariants(records);
@@ -185,6 +191,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosRun> {
         heardByLiveClient: snapshot.getUpdates.filter((g) => g.outcome.kind === "conflict" && g.clientGoneAt === undefined).length,
       },
       runEnds: countBy(fleet.incarnations.map(runEnd)),
+      duplicateBatches: delivery.duplicatesByBatch.slice(0, 50).map(({ batch, messages }) => {
+        const call = snapshot.getUpdates.find((g) => g.seq === batch);
+        const to = call ? senderOf(call.start, fleet.incarnations) : undefined;
+        return {
+          atS: call ? Math.round((call.start - startedAt) / 100) / 10 : -1,
+          size: call?.outcome.kind === "updates" ? call.outcome.updateIds.length : 0,
+          duplicated: messages,
+          to: to?.id ?? "unknown",
+          toEnded: to ? howItEnded(to) : "unknown",
+        };
+      }),
       violations,
       timeline,
     };
@@ -214,6 +231,12 @@ function describeAction(action: ChaosAction): string {
 
 function isMilestone(text: string): boolean {
   return /polling started|lock lost|conflict \(|stopped \(|exited|^started$|Error|ERR|Unhandled|[A-Z_]{6,}: /.test(text);
+}
+
+/** The signals it got and its log's end, e.g. `SIGKILL (chaos)` or `SIGTERM (chaos), stopped`. */
+function howItEnded(incarnation: Incarnation): string {
+  const signals = incarnation.signals.map((s) => `${s.signal} (${s.reason})`);
+  return [...signals, ...(incarnation.stopReason ? [incarnation.stopReason] : [])].join(", ") || "running";
 }
 
 function runEnd(incarnation: Incarnation): string {

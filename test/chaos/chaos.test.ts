@@ -48,7 +48,9 @@ describe.concurrent("chaos", () => {
       root,
       script: "examples/unsupervised-grammy.ts",
       replicas: 2,
-      durationMs: 9_000,
+      // Few messages, so long polls wait and the second poller kicks the first at once; then long enough for its silence to count as deaf.
+      ratePerSecond: 2,
+      durationMs: 12_000,
       intervalMs: [60_000, 60_000], // no faults: two plain bot.start() are enough
     });
     const kinds = new Set(report.violations.map((v) => v.kind));
