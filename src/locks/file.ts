@@ -187,7 +187,13 @@ class FileLockBackend implements LockBackend {
           return outcome;
         }
         const jitteredPollMs = this.#pollMs * (0.5 + Math.random() * 0.5);
-        await wakeup.wait(Math.max(10, Math.min(outcome.retryAt - Date.now(), jitteredPollMs)), stop);
+        // A crashed holder changes nothing on disk, so no file event says it died: watch its pid instead.
+        const stopWatching = watchForDeath(outcome.localOwners ?? [], wakeup.trigger);
+        try {
+          await wakeup.wait(Math.max(10, Math.min(outcome.retryAt - Date.now(), jitteredPollMs)), stop);
+        } finally {
+          stopWatching();
+        }
       }
     } finally {
       unwatch();
@@ -226,7 +232,10 @@ class FileLockBackend implements LockBackend {
    * One look at the lock: takes it when free, replaces a stale or dead owner
    * and looks again. Otherwise says when the lock may next change hands.
    */
-  async #attempt(request: AcquireRequest, paths: LockPaths): Promise<FileLease | { readonly retryAt: number }> {
+  async #attempt(
+    request: AcquireRequest,
+    paths: LockPaths,
+  ): Promise<FileLease | { readonly retryAt: number; readonly localOwners?: readonly OwnerRecord[] }> {
     await this.#ready();
     // Each round either makes progress (a stale owner or an abandoned directory
     // is gone) or returns; the bound only matters when others keep winning.
@@ -238,6 +247,7 @@ class FileLockBackend implements LockBackend {
         case "absent":
           continue;
         case "held":
+          return { retryAt: state.until, localOwners: state.localOwners };
         case "busy":
           return { retryAt: state.until };
         case "reclaimable":
@@ -368,7 +378,8 @@ class FileLockBackend implements LockBackend {
     }
     if (live.length > 0) {
       const holder = live.find((owner) => owner.record)?.record?.holder ?? null;
-      return { kind: "held", holder, until: Math.max(...live.map((owner) => owner.expiresAt)) };
+      const localOwners = live.flatMap((owner) => (owner.record && isLocalProcess(owner.record) ? [owner.record] : []));
+      return { kind: "held", holder, until: Math.max(...live.map((owner) => owner.expiresAt)), localOwners };
     }
     if (stale.length > 0) return { kind: "reclaimable", owners: stale };
     // No owner: a process is between mkdir and publishing its owner file, or died there.
@@ -457,7 +468,13 @@ class FileLockBackend implements LockBackend {
 
 type LockState =
   | { readonly kind: "absent" }
-  | { readonly kind: "held"; readonly holder: HolderRecord | null; readonly until: number }
+  | {
+      readonly kind: "held";
+      readonly holder: HolderRecord | null;
+      readonly until: number;
+      /** Owners whose process runs on this host, so a waiter can notice at once when it dies. */
+      readonly localOwners: readonly OwnerRecord[];
+    }
   | { readonly kind: "busy"; readonly until: number }
   | { readonly kind: "reclaimable"; readonly owners: readonly OwnerSnapshot[] }
   | { readonly kind: "abandoned"; readonly leftovers: readonly string[] };
@@ -830,6 +847,28 @@ async function makeDirectory(dir: string): Promise<void> {
   } catch (error) {
     if (errorCode(error) !== "EEXIST") throw error;
   }
+}
+
+/** How often a waiter checks whether a holder process on this host is still alive (`kill(pid, 0)`, no file I/O). */
+const DEATH_CHECK_MS = 25;
+
+/** Calls `onDeath` once any of `owners` is found dead; returns a function that stops watching. */
+function watchForDeath(owners: readonly OwnerRecord[], onDeath: () => void): () => void {
+  if (owners.length === 0) return () => undefined;
+  const timer = setInterval(() => {
+    if (owners.some(isDeadOwner)) {
+      clearInterval(timer);
+      onDeath();
+    }
+  }, DEATH_CHECK_MS);
+  return () => clearInterval(timer);
+}
+
+/** Whether the owner's process runs on this host, in our pid namespace, and is not this process. */
+function isLocalProcess(record: OwnerRecord): boolean {
+  const own = ownIdentity();
+  const owner = record.process;
+  return owner.hostname === own.hostname && owner.pidNamespace === own.pidNamespace && owner.pid !== own.pid;
 }
 
 function isDeadOwner(record: OwnerRecord): boolean {
