@@ -70,7 +70,7 @@ export function formatTable(reports: readonly ChaosReport[]): string {
     ["updates sent", (r) => String(r.updates.sent)],
     ["handled", (r) => String(r.updates.handled)],
     ["duplicated (batches)", (r) => `${r.updates.duplicated} (${r.updates.duplicateBatches})`],
-    ["lost (of them: in flight in a SIGKILLed runner)", (r) => `${r.updates.lost} (${r.updates.lostInFlightOnCrash})`],
+    ["lost (in flight in a killed runner)", (r) => `${r.updates.lost} (${r.updates.lostInFlightOnCrash})`],
     ["handover gap median / p95 / max (n)", (r) => gaps(r.handoverGaps)],
     ["  after SIGTERM", (r) => gaps(r.handoverGaps.byCause.graceful)],
     ["  after SIGKILL", (r) => gaps(r.handoverGaps.byCause.crash)],
