@@ -11,11 +11,11 @@ export interface Delivery {
   readonly lost: number;
   /** Update ids never answered (the first few). */
   readonly lostUpdateIds: readonly number[];
-  /** Every update never answered, with the getUpdates answer that first delivered it (undefined: never delivered). */
+  /** Every update never answered, with the getUpdates answer that last delivered it (undefined: never delivered). */
   readonly lostDeliveries: readonly { readonly updateId: number; readonly batch: number | undefined }[];
   /**
-   * How many getUpdates answers the duplicated messages were first
-   * delivered in: a crash can repeat the batch it was handling, one batch per lost lease.
+   * How many getUpdates answers the duplicated messages were first answered
+   * from: a crash can repeat the batch it was handling, one batch per lost lease.
    */
   readonly duplicateBatches: number;
   /** The largest getUpdates answer of the run, in updates. */
@@ -25,17 +25,19 @@ export interface Delivery {
 }
 
 export function scoreDelivery(snapshot: BotSnapshot, sent: readonly SentMessage[]): Delivery {
-  const answers = new Map<number, number>();
+  const replyTimes = new Map<number, number[]>();
   for (const reply of snapshot.replies) {
     if (reply.replyToMessageId === undefined || Number(reply.chatId) !== CHAT_ID) continue;
-    answers.set(reply.replyToMessageId, (answers.get(reply.replyToMessageId) ?? 0) + 1);
+    replyTimes.set(reply.replyToMessageId, [...(replyTimes.get(reply.replyToMessageId) ?? []), reply.time]);
   }
-  const firstBatch = new Map<number, number>();
+  // Every answer that carried each update, in order. A stopping framework's last getUpdates({ offset, limit: 1 })
+  // carries one update it does not handle, so "the batch" of an update is not simply its first delivery.
+  const deliveries = new Map<number, { seq: number; end: number }[]>();
   let largestBatch = 0;
   for (const call of snapshot.getUpdates) {
     if (call.outcome.kind !== "updates") continue;
     largestBatch = Math.max(largestBatch, call.outcome.updateIds.length);
-    for (const id of call.outcome.updateIds) if (!firstBatch.has(id)) firstBatch.set(id, call.seq);
+    for (const id of call.outcome.updateIds) deliveries.set(id, [...(deliveries.get(id) ?? []), { seq: call.seq, end: call.end ?? call.start }]);
   }
   let handled = 0;
   let duplicated = 0;
@@ -43,16 +45,20 @@ export function scoreDelivery(snapshot: BotSnapshot, sent: readonly SentMessage[
   const lostDeliveries: { updateId: number; batch: number | undefined }[] = [];
   const batches = new Map<number, number>();
   for (const message of sent) {
-    const count = answers.get(message.messageId) ?? 0;
-    if (count === 0) {
+    const times = replyTimes.get(message.messageId) ?? [];
+    const carried = deliveries.get(message.updateId) ?? [];
+    if (times.length === 0) {
       lostUpdateIds.push(message.updateId);
-      lostDeliveries.push({ updateId: message.updateId, batch: firstBatch.get(message.updateId) });
+      // Lost: the replica that received it last confirmed it (by asking for more) and never answered.
+      lostDeliveries.push({ updateId: message.updateId, batch: carried.at(-1)?.seq });
     } else {
       handled += 1;
     }
-    if (count > 1) {
-      duplicated += count - 1;
-      const batch = firstBatch.get(message.updateId) ?? -message.updateId;
+    if (times.length > 1) {
+      duplicated += times.length - 1;
+      // Repeated: the batch it was first answered from, the last one to carry it before that answer.
+      const firstAnswer = Math.min(...times);
+      const batch = [...carried].reverse().find((d) => d.end <= firstAnswer)?.seq ?? carried[0]?.seq ?? -message.updateId;
       batches.set(batch, (batches.get(batch) ?? 0) + 1);
     }
   }

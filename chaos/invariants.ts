@@ -50,7 +50,7 @@ const CRASH_OUTPUT = [
 ];
 
 /**
- * Whether an update first delivered in getUpdates answer `batch` was lost
+ * Whether an update last delivered in getUpdates answer `batch` was lost
  * because the replica it went to was SIGKILLed before handling it, with a
  * framework that had already confirmed it by fetching the next batch.
  */

@@ -16,8 +16,8 @@ function call(seq: number, outcome: GetUpdatesRecord["outcome"], extra: Partial<
   return { seq, start: T0 + seq * 10, end: T0 + seq * 10 + 5, offset: 0, limit: 100, timeout: 30, throttled: { timeout: false, limit: false }, longPoll: true, outcome, params: {}, ...extra };
 }
 
-function reply(messageId: number): ReplyRecord {
-  return { method: "sendMessage", chatId: CHAT_ID, text: "echo", messageId: 9_000 + messageId, replyToMessageId: messageId, time: T0 };
+function reply(messageId: number, time = T0): ReplyRecord {
+  return { method: "sendMessage", chatId: CHAT_ID, text: "echo", messageId: 9_000 + messageId, replyToMessageId: messageId, time };
 }
 
 function snapshot(getUpdates: GetUpdatesRecord[], replies: ReplyRecord[]): BotSnapshot {
@@ -107,6 +107,12 @@ describe("checkInvariants", () => {
     expect(kinds(records({ getUpdates: twoBatches, replies: duplicated }))).toEqual(["duplicate-without-crash"]);
     expect(kinds(records({ getUpdates: twoBatches, replies: duplicated, incarnations: [killedPoller] }))).toEqual(["duplicate-without-crash"]);
     expect(kinds(records({ getUpdates: twoBatches, replies: duplicated, incarnations: [killedPoller, lostLease] }))).toEqual([]);
+    // A stopping replica's closing getUpdates({ offset, limit: 1 }) carries update 1 without handling it (#1); the next
+    // poller answers it from #2 and is killed; the one after answers it again from #3. One batch repeated, one kill.
+    const closing = [call(1, { kind: "updates", updateIds: [1] }), call(2, { kind: "updates", updateIds: [1, 2, 3] }), call(3, { kind: "updates", updateIds: [1] })];
+    const answeredTwice = [reply(1, T0 + 30), reply(2, T0 + 30), reply(3, T0 + 30), reply(1, T0 + 40)];
+    expect(scoreDelivery(snapshot(closing, answeredTwice), sent).duplicatesByBatch).toEqual([{ batch: 2, messages: 1 }]);
+    expect(kinds(records({ getUpdates: closing, replies: answeredTwice, incarnations: [killedPoller] }))).toEqual([]);
     // A SIGKILL before the replica ever polled repeats nothing, so it allows nothing.
     const killedWaiter = incarnation("R3.1", { getUpdatesAt: [], signals: [{ signal: "SIGKILL", at: T0, reason: "chaos" }] });
     expect(kinds(records({ getUpdates: twoBatches, replies: [reply(1), reply(2), reply(3), reply(1)], incarnations: [killedWaiter] }))).toEqual(["duplicate-without-crash"]);

@@ -18,6 +18,7 @@ describe("npm run demo", () => {
     expect(row("graceful handover (SIGTERM A -> B polls)").supervised).toMatch(/^\d+ ms$/);
     expect(row("crash takeover (SIGKILL B -> C polls)").supervised).toMatch(/^\d+ ms$/);
     expect(row("after the deploy (SIGTERM U2 -> U1 polls)").unsupervised).toBe("never");
-    expect(output).toMatch(/A\s+lock released[\s\S]*B\s+lock acquired/);
+    // Lines of different processes can arrive in either order; each handover is in the timeline.
+    for (const line of [/A\s+lock released/, /B\s+lock acquired/, /C\s+lock acquired/]) expect(output).toMatch(line);
   }, 90_000);
 });
