@@ -41,7 +41,8 @@ const supervisor = new PollingSupervisor({
   handleSignals: true,
 });
 
-supervisor.start().catch((error: { code?: string; message: string }) => {
-  console.error(`${error.code ?? "ERROR"}: ${error.message}`);
-  process.exitCode = 1;
+void supervisor.start().catch(() => undefined); // failures are logged; `finished` says how the run ended
+void supervisor.finished.then(({ reason }) => {
+  // conflict, lock-lost or fatal: exit and let the platform restart this instance (the supervisor never restarts polling itself).
+  if (reason !== "stopped") process.exit(1);
 });
