@@ -6,6 +6,7 @@ export { PollingSupervisor, type SupervisorStatus } from "./supervisor/polling-s
 export type { SupervisorOptions, ConflictPolicy } from "./supervisor/options.js";
 export type { Logger } from "./supervisor/logger.js";
 export type * from "./supervisor/events.js";
+export { SUPERVISOR_EVENTS } from "./supervisor/events.js";
 export { genericAdapter, type GenericLoopOptions, type GenericStartStopOptions, type GenericPollContext, type Update } from "./adapters/generic.js";
 export type { BotAdapter, PollingGate, PollingRun, GetUpdatesParams, GetUpdatesOutcome } from "./adapters/types.js";
 export { memoryLock, type MemoryLockOptions } from "./locks/memory.js";

@@ -116,3 +116,17 @@ export interface SupervisorEvents {
   /** Problems that do not end the run by themselves (a failed renewal that will be retried, a drain timeout), and the error that ended a run. */
   error: [error: PollingSupervisorError];
 }
+
+/** Every event name, for code that forwards or logs them all. */
+export const SUPERVISOR_EVENTS = [
+  "stateChange",
+  "standby",
+  "lockAcquired",
+  "webhookCleared",
+  "pollingStarted",
+  "conflict",
+  "lockLost",
+  "lockReleased",
+  "stopped",
+  "error",
+] as const satisfies readonly (keyof SupervisorEvents)[];

@@ -10,6 +10,7 @@ import type {
   SupervisorState,
 } from "../../src/supervisor/events.js";
 import type { PollingSupervisor } from "../../src/supervisor/polling-supervisor.js";
+import type { SUPERVISOR_EVENTS } from "../../src/supervisor/events.js";
 
 test("the event map names every event with a typed payload", () => {
   expectTypeOf<keyof SupervisorEvents>().toEqualTypeOf<
@@ -38,6 +39,10 @@ test("the event map names every event with a typed payload", () => {
 });
 
 declare const supervisor: PollingSupervisor;
+
+test("SUPERVISOR_EVENTS lists every event", () => {
+  expectTypeOf<(typeof SUPERVISOR_EVENTS)[number]>().toEqualTypeOf<keyof SupervisorEvents>();
+});
 
 test("listeners are checked against the payload", () => {
   supervisor.on("conflict", (event) => {

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { genericAdapter } from "../../src/adapters/generic.js";
 import { fileLock } from "../../src/locks/file.js";
 import { PollingSupervisor } from "../../src/supervisor/polling-supervisor.js";
-import type { SupervisorEvents } from "../../src/supervisor/events.js";
+import { SUPERVISOR_EVENTS } from "../../src/supervisor/events.js";
 import { createBotApiEmulator, type BotApiEmulator, type BotControl } from "../../src/testing/index.js";
 import { loopBot } from "../helpers/loop-bot.js";
 import { makeToken, secretOf } from "../helpers/tokens.js";
@@ -28,18 +28,7 @@ afterEach(async () => {
   rmSync(lockDir, { recursive: true, force: true });
 });
 
-const EVENTS: (keyof SupervisorEvents)[] = [
-  "stateChange",
-  "standby",
-  "lockAcquired",
-  "webhookCleared",
-  "pollingStarted",
-  "conflict",
-  "lockLost",
-  "lockReleased",
-  "stopped",
-  "error",
-];
+const EVENTS = SUPERVISOR_EVENTS;
 
 /** Collects every event payload, deeply inspected (causes and hidden fields included). */
 function captureEvents(supervisor: PollingSupervisor, sink: string[]): void {
