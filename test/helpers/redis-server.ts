@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** A free TCP port on 127.0.0.1 (the OS picks it; nothing listens on it when this resolves). */
 export async function freePort(): Promise<number> {
@@ -29,19 +32,25 @@ export const DATA_SINCE_EVER = "0";
 
 /**
  * A private `redis-server` for fault tests (kill, pause, restart) that must
- * never touch the shared Redis. No persistence: a restart starts empty.
+ * never touch the shared Redis. By default without persistence (a restart
+ * starts empty); `{ persistent: true }` keeps its data across a SIGKILL (AOF,
+ * fsync on every write), like a production Redis with persistence.
  */
 export class PrivateRedisServer {
   readonly port: number;
+  /** The AOF directory of a persistent server. */
+  readonly #dir: string | undefined;
   #process: ChildProcess | undefined;
 
-  private constructor(port: number) {
+  private constructor(port: number, dir: string | undefined) {
     this.port = port;
+    this.#dir = dir;
   }
 
   /** Starts a server on a free port and resolves once it answers PING. */
-  static async start(): Promise<PrivateRedisServer> {
-    const server = new PrivateRedisServer(await freePort());
+  static async start(options: { persistent?: boolean } = {}): Promise<PrivateRedisServer> {
+    const dir = options.persistent ? mkdtempSync(join(tmpdir(), "ps-redis-aof-")) : undefined;
+    const server = new PrivateRedisServer(await freePort(), dir);
     await server.restart();
     return server;
   }
@@ -56,11 +65,15 @@ export class PrivateRedisServer {
     return pid;
   }
 
-  /** Starts the server again on the same port (after kill); its data is gone. */
+  /** Starts the server again on the same port (after kill); its data is gone unless it is persistent. */
   async restart(): Promise<void> {
+    const persistence =
+      this.#dir === undefined
+        ? ["--appendonly", "no"]
+        : ["--dir", this.#dir, "--appendonly", "yes", "--appendfsync", "always"];
     const child = spawn(
       "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+      ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--protected-mode", "no", ...persistence],
       { stdio: "ignore" },
     );
     this.#process = child;
@@ -121,14 +134,16 @@ export class PrivateRedisServer {
     await this.command("SET", epochKey(keyPrefix), DATA_SINCE_EVER);
   }
 
-  /** Kills the server for good (end of the test file). */
+  /** Kills the server for good (end of the test file) and removes its data. */
   async stop(): Promise<void> {
     await this.kill();
+    if (this.#dir !== undefined) rmSync(this.#dir, { recursive: true, force: true });
   }
 
   async #waitForPing(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
+        // A persistent server answers "-LOADING" while it reads its AOF back: not ready yet.
         if ((await this.command("PING")) === "PONG") return;
       } catch (error) {
         if (attempt > 200) throw error;

@@ -10,7 +10,6 @@ import { parseBotToken } from "../../src/token.js";
 import { loopBot, type LoopBot } from "../helpers/loop-bot.js";
 import { DATA_SINCE_EVER, epochKey, PrivateRedisServer } from "../helpers/redis-server.js";
 import { makeToken } from "../helpers/tokens.js";
-import { PersistentRedisServer } from "../fixtures/persistent-redis-server.js";
 
 // Supervisors (in this process, each with its own lock backend, as separate processes
 // would have) on a private redis-server that the tests kill, restart, SIGSTOP and SIGCONT.
@@ -228,7 +227,7 @@ describe("a supervisor on Redis under server faults", () => {
   });
 
   it("server killed and restarted with its data (AOF): lockLost comes before the key expires, and an instance on the restarted server is granted only after", async () => {
-    const persistent = await PersistentRedisServer.start();
+    const persistent = await PrivateRedisServer.start({ persistent: true });
     cleanups.push(() => persistent.stop());
     // Up a while, as above; the marker is data, so the AOF keeps it and the restart below brings no grant guard.
     const seed = new Redis(persistent.url);
