@@ -10,11 +10,11 @@ export interface Logger {
   error(message: string): void;
 }
 
-/** The logger the supervisor really uses: never throws, always redacts tokens. */
-export type SafeLogger = Logger;
-
-/** Wraps `logger` (or the default console logger, or nothing for `false`) so lines are redacted and prefixed. */
-export function createSafeLogger(logger: Logger | false | undefined, instanceId: string): SafeLogger {
+/**
+ * Wraps `logger` (or the default console logger, or nothing for `false`) so
+ * lines are redacted and prefixed, and a throwing logger never breaks polling.
+ */
+export function createSafeLogger(logger: Logger | false | undefined, instanceId: string): Logger {
   if (logger === false) return { info() {}, warn() {}, error() {} };
   const target: Logger = logger ?? console;
   const prefix = logger === undefined ? `[polling-supervisor ${instanceId}] ` : "";

@@ -26,7 +26,7 @@ import type {
   SupervisorState,
 } from "./events.js";
 import { LeaseKeeper } from "./lease-keeper.js";
-import { createSafeLogger, type SafeLogger } from "./logger.js";
+import { createSafeLogger, type Logger } from "./logger.js";
 import { resolveOptions, type ResolvedOptions, type SupervisorOptions } from "./options.js";
 import { SupervisorGate } from "./polling-gate.js";
 import { clearWebhook } from "./preflight.js";
@@ -68,7 +68,7 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
   readonly #adapter: BotAdapter;
   readonly #lock: LockBackend;
   readonly #options: ResolvedOptions;
-  readonly #log: SafeLogger;
+  readonly #log: Logger;
   readonly #holder: HolderRecord;
   readonly #stopController = new AbortController();
   readonly #finished: Promise<StoppedEvent>;
@@ -351,7 +351,8 @@ export class PollingSupervisor extends EventEmitter<SupervisorEvents> {
       this.#onGetUpdatesError(run, error, true);
       return;
     }
-    void this.#end(reasonFor(toTypedError(error)), toTypedError(error));
+    const typed = toTypedError(error);
+    void this.#end(reasonFor(typed), typed);
   }
 
   #onLeaseLost(reason: LockLostReason, error: unknown): void {
